@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * librelayfork - process events from the Linux proc connector.
+ *
+ * This is the only installed header of librelayfork and its API reference.
+ *
+ * Concepts
+ * ========
+ *
+ * The kernel's proc connector (netlink, CN_IDX_PROC) multicasts one
+ * message for every fork, exec, exit, id change, session change, ptrace
+ * attach, comm change and core dump in the system.  A
+ * struct relayfork_monitor owns one subscription to it: a netlink socket,
+ * a receive batch and the bookkeeping that turns the kernel's datagrams
+ * into struct relayfork_event values.
+ *
+ * Two ways to consume events share one drain-and-decode core:
+ *
+ *  - the fd API: relayfork_monitor_get_fd() gives a descriptor to add to
+ *    poll(2) or epoll(7); when it is readable (POLLIN) *or* reports an
+ *    error (POLLERR: the kernel dropped events), call
+ *    relayfork_monitor_receive() until it returns 0;
+ *  - the callback API: relayfork_monitor_dispatch() does that loop and
+ *    calls a handler for every event.
+ *
+ * Event lifetime
+ * ==============
+ *
+ * Events are plain fixed-size structures that the library fills in
+ * storage the caller provides (like struct signalfd_siginfo).  They hold
+ * no pointers and never need to be freed; copy them freely, keep them as
+ * long as you like, hand them to other threads.  An event passed to a
+ * handler is valid only during the call: copy it to keep it.
+ *
+ * PIDs are numbers in the initial PID namespace.  A PID in an event may
+ * already belong to another process by the time you look at it (the
+ * kernel reports exits after the parent may have reaped the task, and PIDs
+ * are recycled quickly); never act on a PID from an event without
+ * checking, e.g. with pidfd_open(2).
+ *
+ * Loss
+ * ====
+ *
+ * When the socket's receive buffer overflows, the kernel drops events.
+ * librelayfork reports this in stream order as a RELAYFORK_EVENT_LOST
+ * event carrying the number of events dropped; it is never a fatal error
+ * and never silent.  Loss events are delivered whatever the event mask.
+ *
+ * Threads
+ * =======
+ *
+ * A monitor is not thread-safe: only one thread may use a given monitor
+ * during its whole lifetime (create, use, free).  Different monitors may
+ * be used by different threads in parallel.  The library keeps no global
+ * state, starts no threads and installs no signal handlers.  Unless a
+ * function says otherwise it is not async-signal-safe.
+ *
+ * Errors
+ * ======
+ *
+ * Functions returning int return a negative errno value on failure.
+ * relayfork_strerror() turns the failures a user can meet when
+ * subscribing into a sentence that says what to do.  The library never
+ * prints; it reports details through a per-monitor log function.
+ */
+#ifndef RELAYFORK_RELAYFORK_H
+#define RELAYFORK_RELAYFORK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define RELAYFORK_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define RELAYFORK_PRINTF(fmt, args)
+#endif
+
+/**
+ * enum relayfork_event_type - what an event reports.
+ *
+ * These are librelayfork's own values, not the kernel's bits; they never
+ * change and new types get new numbers.
+ */
+enum relayfork_event_type {
+	RELAYFORK_EVENT_NONE = 0,
+	/** A task was created: fork(2), vfork(2), clone(2), a thread. */
+	RELAYFORK_EVENT_FORK = 1,
+	/** A process called execve(2) successfully. */
+	RELAYFORK_EVENT_EXEC = 2,
+	/** A task exited (every thread reports its own exit). */
+	RELAYFORK_EVENT_EXIT = 3,
+	/** The real, effective, saved or fs user id changed. */
+	RELAYFORK_EVENT_UID = 4,
+	/** The real, effective, saved or fs group id changed. */
+	RELAYFORK_EVENT_GID = 5,
+	/** A process called setsid(2). */
+	RELAYFORK_EVENT_SID = 6,
+	/** A tracer attached (PTRACE_ATTACH/SEIZE) or detached. */
+	RELAYFORK_EVENT_PTRACE = 7,
+	/** A task changed its name (prctl PR_SET_NAME, /proc/PID/comm). */
+	RELAYFORK_EVENT_COMM = 8,
+	/** A task is dying of a core-dumping signal. */
+	RELAYFORK_EVENT_COREDUMP = 9,
+	/** Events were lost; see struct relayfork_event.u.lost. */
+	RELAYFORK_EVENT_LOST = 100
+};
+
+/**
+ * enum relayfork_event_mask - sets of event types, for
+ * relayfork_monitor_set_events().
+ *
+ * RELAYFORK_EVENTS_EXIT_FAILURE selects only exits with a non-zero wait
+ * status (a non-zero exit code or death by a signal); together with
+ * RELAYFORK_EVENTS_EXIT it changes nothing (all exits are wanted).
+ */
+enum relayfork_event_mask {
+	RELAYFORK_EVENTS_FORK = 1 << RELAYFORK_EVENT_FORK,
+	RELAYFORK_EVENTS_EXEC = 1 << RELAYFORK_EVENT_EXEC,
+	RELAYFORK_EVENTS_EXIT = 1 << RELAYFORK_EVENT_EXIT,
+	RELAYFORK_EVENTS_UID = 1 << RELAYFORK_EVENT_UID,
+	RELAYFORK_EVENTS_GID = 1 << RELAYFORK_EVENT_GID,
+	RELAYFORK_EVENTS_SID = 1 << RELAYFORK_EVENT_SID,
+	RELAYFORK_EVENTS_PTRACE = 1 << RELAYFORK_EVENT_PTRACE,
+	RELAYFORK_EVENTS_COMM = 1 << RELAYFORK_EVENT_COMM,
+	RELAYFORK_EVENTS_COREDUMP = 1 << RELAYFORK_EVENT_COREDUMP,
+	RELAYFORK_EVENTS_EXIT_FAILURE = 1 << 16,
+	RELAYFORK_EVENTS_ALL = 0x3fe
+};
+
+/** Flags in struct relayfork_event.flags. */
+enum relayfork_event_flags {
+	/**
+	 * The event is about a thread that is not its process's main
+	 * thread (pid != tgid).  Set on forks that create threads and on
+	 * their exits.
+	 */
+	RELAYFORK_EVENT_F_THREAD = 1 << 0,
+	/**
+	 * The event was made by the library, not sent by the kernel
+	 * (for example a snapshot of a process that already existed).
+	 */
+	RELAYFORK_EVENT_F_SYNTHETIC = 1 << 1
+};
+
+/** Why events were lost, in struct relayfork_event.u.lost.reason. */
+enum relayfork_lost_reason {
+	/**
+	 * The socket's receive buffer overflowed; the count is exact
+	 * (from the socket's drop counter).
+	 */
+	RELAYFORK_LOST_OVERFLOW = 1,
+	/**
+	 * The kernel's per-CPU sequence numbers skipped: the kernel failed
+	 * to send these events at all.  Only detected when the monitor
+	 * receives every event type.
+	 */
+	RELAYFORK_LOST_SEQUENCE = 2,
+	/**
+	 * The kernel reported an overflow but the number of events lost
+	 * could not be read (kernels before 4.12); count is 0.
+	 */
+	RELAYFORK_LOST_UNKNOWN = 3
+};
+
+/**
+ * struct relayfork_event - one process event.
+ *
+ * A fixed-size value (128 bytes) the library fills in.  @pid and @tgid
+ * always name the task the event is about: the new task for a fork, the
+ * exiting task for an exit.  Fields of the union other than the one that
+ * belongs to @type are zero.  The reserved bytes are zero and may carry
+ * new fields in later versions.
+ */
+struct relayfork_event {
+	/** enum relayfork_event_type */
+	uint32_t type;
+	/** enum relayfork_event_flags */
+	uint32_t flags;
+	/** CPU that generated the event. */
+	uint32_t cpu;
+	/** The kernel's per-CPU sequence number of the event. */
+	uint32_t seq;
+	/** When the kernel generated the event, CLOCK_MONOTONIC ns. */
+	uint64_t timestamp_ns;
+	/** Thread the event is about (its TID). */
+	pid_t pid;
+	/** Process the thread belongs to (its thread-group id). */
+	pid_t tgid;
+	union {
+		/**
+		 * RELAYFORK_EVENT_FORK.  The parent is the kernel's
+		 * real_parent: for a new thread (and CLONE_PARENT) that is
+		 * the parent of the process that called clone(), not the
+		 * caller itself.
+		 */
+		struct {
+			pid_t parent_pid;
+			pid_t parent_tgid;
+		} fork;
+		/** RELAYFORK_EVENT_UID: the new real and effective uid. */
+		struct {
+			uint32_t ruid;
+			uint32_t euid;
+		} uid;
+		/** RELAYFORK_EVENT_GID: the new real and effective gid. */
+		struct {
+			uint32_t rgid;
+			uint32_t egid;
+		} gid;
+		/** RELAYFORK_EVENT_PTRACE: the tracer, 0 on detach. */
+		struct {
+			pid_t tracer_pid;
+			pid_t tracer_tgid;
+		} ptrace;
+		/** RELAYFORK_EVENT_COMM: the new name, NUL-terminated. */
+		struct {
+			char comm[16];
+		} comm;
+		/**
+		 * RELAYFORK_EVENT_COREDUMP: the parent, 0 when the kernel
+		 * did not report it (before Linux 4.18).
+		 */
+		struct {
+			pid_t parent_pid;
+			pid_t parent_tgid;
+		} coredump;
+		/** RELAYFORK_EVENT_EXIT. */
+		struct {
+			/** Raw wait(2) status: use WIFEXITED() etc. on it. */
+			int32_t status;
+			/**
+			 * Signal sent to the parent on exit: SIGCHLD for
+			 * ordinary processes, -1 for threads.
+			 */
+			int32_t exit_signal;
+			/**
+			 * The parent; 0 for tasks nobody waits for
+			 * (threads) and before Linux 4.18.
+			 */
+			pid_t parent_pid;
+			pid_t parent_tgid;
+			/** 1 if the task called exit(); @code is valid. */
+			int32_t exited;
+			/** Exit code (0-255) if @exited. */
+			int32_t code;
+			/** Signal that killed the task, 0 if @exited. */
+			int32_t signal;
+			/** 1 if killed by a signal and a core dump followed. */
+			int32_t core_dumped;
+		} exit;
+		/** RELAYFORK_EVENT_LOST. */
+		struct {
+			/** Number of events lost (0 = unknown). */
+			uint64_t count;
+			/** enum relayfork_lost_reason */
+			uint32_t reason;
+		} lost;
+		unsigned char reserved[96];
+	} u;
+};
+
+/** Flags for relayfork_monitor_new(). */
+enum relayfork_monitor_flags {
+	/**
+	 * Never use the kernel's event filter (Linux 6.6+); filter with a
+	 * socket filter and in the library instead, exactly as on older
+	 * kernels.  Mostly useful to test that path.
+	 */
+	RELAYFORK_MONITOR_NO_KERNEL_FILTER = 1 << 0
+};
+
+/** How the event mask is applied, from relayfork_monitor_get_filter_mode(). */
+enum relayfork_filter_mode {
+	/** Not started yet. */
+	RELAYFORK_FILTER_UNKNOWN = 0,
+	/** The kernel filters per socket (Linux 6.6 and later). */
+	RELAYFORK_FILTER_KERNEL = 1,
+	/**
+	 * A classic BPF socket filter drops unwanted events before they
+	 * are queued, and the library checks again (older kernels).
+	 */
+	RELAYFORK_FILTER_SOCKET = 2
+};
+
+/** Counters, for relayfork_monitor_get_counter(). */
+enum relayfork_counter {
+	/** Datagrams received from the kernel. */
+	RELAYFORK_COUNTER_RECEIVED = 0,
+	/** Events returned by receive or passed to a handler (LOST too). */
+	RELAYFORK_COUNTER_DELIVERED = 1,
+	/** Events lost, the sum of all RELAYFORK_EVENT_LOST counts. */
+	RELAYFORK_COUNTER_LOST = 2,
+	/** Messages from the kernel that could not be decoded. */
+	RELAYFORK_COUNTER_MALFORMED = 3,
+	/** Datagrams not sent by the kernel (forged), dropped. */
+	RELAYFORK_COUNTER_FOREIGN = 4,
+	/** Events that did not match the event mask, dropped. */
+	RELAYFORK_COUNTER_FILTERED = 5,
+	/** Control messages (subscription acknowledgements), skipped. */
+	RELAYFORK_COUNTER_CONTROL = 6
+};
+
+/** Log priorities (the syslog(3) values). */
+enum relayfork_log_priority {
+	RELAYFORK_LOG_ERR = 3,
+	RELAYFORK_LOG_INFO = 6,
+	RELAYFORK_LOG_DEBUG = 7
+};
+
+struct relayfork_monitor;
+
+/**
+ * relayfork_log_fn_t - receives the library's log messages.
+ * @priority: enum relayfork_log_priority
+ * @format, @args: the message, without a trailing newline.
+ */
+typedef void (*relayfork_log_fn_t)(struct relayfork_monitor *monitor,
+				   int priority, const char *format,
+				   va_list args, void *userdata)
+	RELAYFORK_PRINTF(3, 0);
+
+/**
+ * relayfork_handler_t - called by relayfork_monitor_dispatch() per event.
+ *
+ * @event is valid only during the call.  Return 0 to go on; any other
+ * value stops the dispatch, which returns it.
+ */
+typedef int (*relayfork_handler_t)(struct relayfork_monitor *monitor,
+				   const struct relayfork_event *event,
+				   void *userdata);
+
+/**
+ * relayfork_monitor_new() - create a monitor.
+ * @flags: 0 or RELAYFORK_MONITOR_NO_KERNEL_FILTER.
+ * @ret_monitor: receives the monitor, with one reference.
+ *
+ * Opens the netlink socket (close-on-exec, non-blocking) but does not
+ * subscribe: call relayfork_monitor_start() for that.  The event mask
+ * starts as RELAYFORK_EVENTS_ALL.
+ *
+ * Return: 0, or -EINVAL (unknown flag, NULL @ret_monitor), -ENOMEM,
+ * -EPROTONOSUPPORT (kernel without CONFIG_CONNECTOR), -EMFILE, -ENFILE.
+ */
+int relayfork_monitor_new(unsigned int flags,
+			  struct relayfork_monitor **ret_monitor);
+
+/** relayfork_monitor_ref() - take a reference; returns @monitor. */
+struct relayfork_monitor *
+relayfork_monitor_ref(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_unref() - drop a reference.
+ *
+ * The last reference unsubscribes (if started), closes the socket and
+ * frees the monitor.  Accepts NULL.  Always returns NULL, so that
+ * `m = relayfork_monitor_unref(m);` is the idiom.  May be called from a
+ * handler; the monitor is freed when dispatch returns.
+ */
+struct relayfork_monitor *
+relayfork_monitor_unref(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_set_events() - choose the event types to receive.
+ * @mask: a non-empty OR of enum relayfork_event_mask values.
+ *
+ * May be called before or after relayfork_monitor_start(); after it, the
+ * new mask applies to events the kernel generates from then on.
+ *
+ * Return: 0, or -EINVAL (empty mask, unknown bit), or the errors of the
+ * system calls that update a running subscription.
+ */
+int relayfork_monitor_set_events(struct relayfork_monitor *monitor,
+				 uint32_t mask);
+
+/** relayfork_monitor_get_events() - the current event mask. */
+uint32_t relayfork_monitor_get_events(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_set_receive_buffer_size() - size the socket's buffer.
+ * @bytes: the wanted size; each queued event takes about 832 bytes.
+ *
+ * Uses SO_RCVBUFFORCE when the caller has CAP_NET_ADMIN, SO_RCVBUF
+ * (capped by net.core.rmem_max) otherwise.
+ *
+ * Return: the size the kernel granted (which may be smaller than asked,
+ * and is counted the kernel's way, twice the payload), or -EINVAL.
+ */
+int relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *monitor,
+					      size_t bytes);
+
+/**
+ * relayfork_monitor_start() - subscribe to the proc connector.
+ *
+ * Binds the socket to the proc connector's multicast group, finds out
+ * whether the kernel can filter events (a probe that takes up to 100 ms
+ * on kernels that cannot), installs the filter and sends
+ * PROC_CN_MCAST_LISTEN.  Calling it on a started monitor does nothing.
+ *
+ * Return: 0, or
+ *  -EOPNOTSUPP: the process is not in the initial user and PID
+ *   namespaces, where the kernel would silently ignore the subscription;
+ *  -EPROTONOSUPPORT: the kernel has no proc connector
+ *   (CONFIG_PROC_EVENTS);
+ *  -ECONNREFUSED: the process is not in the initial network namespace;
+ *  -EPERM: the kernel is older than 6.6 and the caller lacks
+ *   CAP_NET_ADMIN;
+ *  or another negative errno from the system calls involved.
+ */
+int relayfork_monitor_start(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_stop() - unsubscribe.
+ *
+ * Sends PROC_CN_MCAST_IGNORE (exactly once per start; on kernels before
+ * 6.6 the kernel keeps one count for all listeners, so an unbalanced
+ * IGNORE would silence every other listener) and leaves the multicast
+ * group.  Events already queued stay readable.  Calling it on a stopped
+ * monitor does nothing.
+ *
+ * Return: 0 or a negative errno.
+ */
+int relayfork_monitor_stop(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_get_fd() - the descriptor to poll.
+ *
+ * The monitor owns the descriptor: never close it, read it or change its
+ * flags.  It is valid from relayfork_monitor_new() until the monitor is
+ * freed, is close-on-exec and non-blocking.  Wait for POLLIN; POLLERR
+ * also means "call receive or dispatch" (the kernel dropped events and
+ * the library will report how many).  This function never fails.
+ */
+int relayfork_monitor_get_fd(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_receive() - take the next event without blocking.
+ * @event: storage the library fills in.
+ *
+ * Events come from an internal batch that one recvmmsg(2) call fills;
+ * only when the batch is used up does the library read the socket again.
+ * Call it until it returns 0 each time the descriptor becomes readable:
+ * events already in the batch do not make the descriptor readable again.
+ *
+ * Return: 1 when @event was filled; 0 when no event is waiting; or a
+ * negative errno (-EINVAL for NULL arguments, -EBUSY when called from a
+ * handler during dispatch, or a socket error).
+ */
+int relayfork_monitor_receive(struct relayfork_monitor *monitor,
+			      struct relayfork_event *event);
+
+/**
+ * relayfork_monitor_dispatch() - call @handler for every waiting event.
+ *
+ * Receives until no event is waiting, calling @handler for each.  If the
+ * handler returns non-zero, dispatch stops at once and returns that value;
+ * the events not yet handled stay queued and the next receive or dispatch
+ * returns them first (call it again before waiting on the descriptor).
+ *
+ * A handler may call relayfork_monitor_stop(), set_events() and unref()
+ * (after unref of the last reference dispatch stops and returns 0), but
+ * not receive() or dispatch() on the same monitor: those return -EBUSY.
+ *
+ * Return: 0 when all waiting events were handled, the handler's non-zero
+ * value, or a negative errno.
+ */
+int relayfork_monitor_dispatch(struct relayfork_monitor *monitor,
+			       relayfork_handler_t handler, void *userdata);
+
+/**
+ * relayfork_monitor_get_filter_mode() - how the event mask is applied.
+ *
+ * Return: an enum relayfork_filter_mode value; RELAYFORK_FILTER_UNKNOWN
+ * before the first start.
+ */
+int relayfork_monitor_get_filter_mode(struct relayfork_monitor *monitor);
+
+/**
+ * relayfork_monitor_get_counter() - read a cumulative counter.
+ * @counter: an enum relayfork_counter value.
+ *
+ * Return: the counter, 0 for an unknown counter.
+ */
+uint64_t relayfork_monitor_get_counter(struct relayfork_monitor *monitor,
+				       int counter);
+
+/**
+ * relayfork_monitor_set_log_fn() - receive the library's log messages.
+ *
+ * By default the library logs nothing.  @fn may be NULL to stop logging.
+ */
+void relayfork_monitor_set_log_fn(struct relayfork_monitor *monitor,
+				  relayfork_log_fn_t fn, void *userdata);
+
+/**
+ * relayfork_monitor_set_log_priority() - the least urgent priority
+ * passed to the log function (default RELAYFORK_LOG_INFO).
+ */
+void relayfork_monitor_set_log_priority(struct relayfork_monitor *monitor,
+					int priority);
+
+/**
+ * relayfork_event_type_name() - a lower-case name for an event type
+ * ("fork", "exit", "lost", ...), or NULL for an unknown value.
+ * Async-signal-safe and thread-safe.
+ */
+const char *relayfork_event_type_name(int type);
+
+/**
+ * relayfork_strerror() - explain an error from this library.
+ * @error: a negative (or positive) errno value.
+ *
+ * For failures that have a known cause when using the proc connector
+ * (see relayfork_monitor_start()) the text says what is wrong and what to
+ * do; for others it is strerror(3)'s text.  The string is static.
+ * Thread-safe.
+ */
+const char *relayfork_strerror(int error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RELAYFORK_RELAYFORK_H */

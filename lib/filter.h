@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The classic BPF socket filter used where the kernel cannot filter proc
+ * events itself (before Linux 6.6): it drops unwanted event types before
+ * they take room in the receive buffer.
+ */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdint.h>
+
+#define FILTER_MAX_INSNS 16
+
+struct filter_program {
+	struct sock_filter insns[FILTER_MAX_INSNS];
+	unsigned short len;
+};
+
+/*
+ * Build the program for a relayfork event mask.  It keeps the events the
+ * mask asks for and every datagram too short or too strange to judge (the
+ * library counts those), and drops acknowledgements.  Pure.
+ */
+void filter_build(struct filter_program *prog, uint32_t mask);
+
+/* Run a program on a datagram the way the kernel would; for tests. */
+uint32_t filter_run(const struct filter_program *prog, const void *data,
+		    uint32_t len);

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "environment.h"
+#include "filter.h"
+#include "internal.h"
+#include "kernel-abi.h"
+#include "socket.h"
+#include "subscribe.h"
+
+#define COUNTER_MAX (RELAYFORK_COUNTER_CONTROL + 1)
+
+struct relayfork_monitor {
+	int refcount;
+	unsigned int flags;
+	int fd;
+	uint32_t mask;
+
+	bool started;
+	bool probed;
+	/* The kernel keeps a per-socket mask (Linux 6.6+). */
+	bool kernel_can_filter;
+	enum subscribe_form form;
+	uint32_t cookie;
+
+	/* Dispatch state: a handler is running. */
+	bool in_dispatch;
+
+	/* The receive batch and where decoding stands in it. */
+	struct socket_batch *batch;
+	unsigned int filled;
+	unsigned int current;
+	bool cursor_valid;
+	struct decode_cursor cursor;
+
+	/* Loss: the kernel said ENOBUFS; the count is read once the queue
+	 * that precedes the lost events has been delivered. */
+	bool loss_pending;
+	uint32_t drops_seen;
+
+	uint64_t counters[COUNTER_MAX];
+
+	relayfork_log_fn_t log_fn;
+	void *log_userdata;
+	int log_priority;
+};
+
+static void monitor_log(struct relayfork_monitor *m, int priority,
+			const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+monitor_log(struct relayfork_monitor *m, int priority, const char *format, ...)
+{
+	va_list args;
+
+	if (!m->log_fn || priority > m->log_priority)
+		return;
+	va_start(args, format);
+	m->log_fn(m, priority, format, args, m->log_userdata);
+	va_end(args);
+}
+
+#define log_debug(m, ...) monitor_log(m, RELAYFORK_LOG_DEBUG, __VA_ARGS__)
+#define log_info(m, ...) monitor_log(m, RELAYFORK_LOG_INFO, __VA_ARGS__)
+#define log_err(m, ...) monitor_log(m, RELAYFORK_LOG_ERR, __VA_ARGS__)
+
+static uint32_t
+make_cookie(int fd)
+{
+	struct timespec ts;
+
+	/* Only needs to tell our acknowledgements from other listeners'. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint32_t)getpid() << 16) ^ (uint32_t)ts.tv_nsec ^
+	       ((uint32_t)fd << 8);
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor)
+{
+	struct relayfork_monitor *m;
+	int r;
+
+	return_if_fail(ret_monitor, -EINVAL);
+	return_if_fail((flags & ~RELAYFORK_MONITOR_NO_KERNEL_FILTER) == 0,
+		       -EINVAL);
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->batch = malloc(sizeof(*m->batch));
+	if (!m->batch) {
+		free(m);
+		return -ENOMEM;
+	}
+	r = socket_open(&m->fd);
+	if (r < 0) {
+		free(m->batch);
+		free(m);
+		return r;
+	}
+	socket_batch_init(m->batch);
+	m->refcount = 1;
+	m->flags = flags;
+	m->mask = RELAYFORK_EVENTS_ALL;
+	m->log_priority = RELAYFORK_LOG_INFO;
+	m->cookie = make_cookie(m->fd);
+	*ret_monitor = m;
+	return 0;
+}
+
+RELAYFORK_EXPORT struct relayfork_monitor *
+relayfork_monitor_ref(struct relayfork_monitor *m)
+{
+	return_if_fail(m, NULL);
+	m->refcount++;
+	return m;
+}
+
+static void
+monitor_free(struct relayfork_monitor *m)
+{
+	(void)relayfork_monitor_stop(m);
+	close(m->fd);
+	free(m->batch);
+	free(m);
+}
+
+RELAYFORK_EXPORT struct relayfork_monitor *
+relayfork_monitor_unref(struct relayfork_monitor *m)
+{
+	if (!m)
+		return NULL;
+	if (--m->refcount == 0)
+		monitor_free(m);
+	return NULL;
+}
+
+static bool
+using_kernel_filter(const struct relayfork_monitor *m)
+{
+	return m->kernel_can_filter &&
+	       !(m->flags & RELAYFORK_MONITOR_NO_KERNEL_FILTER);
+}
+
+/* Install m->mask where it takes effect: the kernel or the socket. */
+static int
+apply_mask(struct relayfork_monitor *m)
+{
+	struct filter_program prog;
+
+	if (using_kernel_filter(m)) {
+		/* 6.6+: a repeated LISTEN only replaces this socket's mask;
+		 * it is not counted as another listener. */
+		return subscribe_send(m->fd, SUBSCRIBE_FILTERED,
+				      KCN_MCAST_LISTEN,
+				      subscribe_kernel_mask(m->mask), 0,
+				      m->cookie);
+	}
+	filter_build(&prog, m->mask);
+	return socket_attach_filter(m->fd, &prog);
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_set_events(struct relayfork_monitor *m, uint32_t mask)
+{
+	uint32_t old;
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	return_if_fail(mask != 0, -EINVAL);
+	return_if_fail((mask & ~(uint32_t)(RELAYFORK_EVENTS_ALL |
+					   RELAYFORK_EVENTS_EXIT_FAILURE)) == 0,
+		       -EINVAL);
+
+	old = m->mask;
+	m->mask = mask;
+	if (!m->started)
+		return 0;
+	r = apply_mask(m);
+	if (r < 0)
+		m->mask = old;
+	return r;
+}
+
+RELAYFORK_EXPORT uint32_t
+relayfork_monitor_get_events(struct relayfork_monitor *m)
+{
+	return_if_fail(m, 0);
+	return m->mask;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *m,
+					  size_t bytes)
+{
+	return_if_fail(m, -EINVAL);
+	return_if_fail(bytes > 0, -EINVAL);
+	return socket_set_rcvbuf(m->fd, bytes);
+}
+
+static int
+probe(struct relayfork_monitor *m)
+{
+	int r;
+
+	if (m->probed)
+		return 0;
+	r = subscribe_probe_filter(m->cookie ^ 0x5a5a5a5au,
+				   &m->kernel_can_filter);
+	if (r < 0)
+		return r;
+	m->probed = true;
+	log_debug(m, "kernel event filter %s",
+		  m->kernel_can_filter ? "available" : "not available");
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_start(struct relayfork_monitor *m)
+{
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	if (m->started)
+		return 0;
+
+	/* The kernel answers neither of these cases: find out first. */
+	r = environment_check_namespaces();
+	if (r < 0)
+		return r;
+	r = environment_check_proc_events();
+	if (r < 0)
+		return r;
+	/* Even with NO_KERNEL_FILTER: stop() must know whether the kernel
+	 * keeps per-socket state. */
+	r = probe(m);
+	if (r < 0)
+		return r;
+
+	r = socket_join(m->fd);
+	if (r < 0)
+		return r;
+	if (!using_kernel_filter(m)) {
+		r = apply_mask(m);
+		if (r < 0)
+			goto fail;
+	}
+	m->form = using_kernel_filter(m) ? SUBSCRIBE_FILTERED : SUBSCRIBE_LEGACY;
+	r = subscribe_send(m->fd, m->form, KCN_MCAST_LISTEN,
+			   subscribe_kernel_mask(m->mask), 0, m->cookie);
+	if (r < 0)
+		goto fail;
+	/* Baseline for the drop counter, so that only our losses count. */
+	(void)socket_get_drops(m->fd, &m->drops_seen);
+	m->started = true;
+	log_debug(m, "subscribed, %s filter",
+		  using_kernel_filter(m) ? "kernel" : "socket");
+	return 0;
+
+fail:
+	(void)socket_leave(m->fd);
+	return r;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_stop(struct relayfork_monitor *m)
+{
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	if (!m->started)
+		return 0;
+	m->started = false;
+	r = subscribe_send(m->fd, m->form, KCN_MCAST_IGNORE, KCN_EVENT_NONE, 0,
+			   m->cookie);
+	if (r < 0)
+		log_err(m, "unsubscribing failed: %s", strerror(-r));
+	/* On 6.6+ IGNORE filters this socket to nothing, and leaving the
+	 * group would keep the kernel from freeing the socket's filter
+	 * state when it is closed.  Older kernels keep no per-socket
+	 * state and would go on delivering other listeners' events. */
+	if (!m->kernel_can_filter) {
+		int r2 = socket_leave(m->fd);
+
+		if (r == 0)
+			r = r2;
+	}
+	return r;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_get_fd(struct relayfork_monitor *m)
+{
+	return_if_fail(m, -EINVAL);
+	return m->fd;
+}
+
+static bool
+event_wanted(const struct relayfork_monitor *m, const struct relayfork_event *ev)
+{
+	if (m->mask & (1u << ev->type))
+		return true;
+	return ev->type == RELAYFORK_EVENT_EXIT &&
+	       (m->mask & RELAYFORK_EVENTS_EXIT_FAILURE) &&
+	       ev->u.exit.status != 0;
+}
+
+static void
+make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev)
+{
+	uint32_t drops;
+	struct timespec ts;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = RELAYFORK_EVENT_LOST;
+	ev->flags = RELAYFORK_EVENT_F_SYNTHETIC;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ev->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	if (socket_get_drops(m->fd, &drops) == 0) {
+		ev->u.lost.count = (uint32_t)(drops - m->drops_seen);
+		ev->u.lost.reason = RELAYFORK_LOST_OVERFLOW;
+		m->drops_seen = drops;
+	} else {
+		ev->u.lost.reason = RELAYFORK_LOST_UNKNOWN;
+	}
+	m->counters[RELAYFORK_COUNTER_LOST] += ev->u.lost.count;
+	log_info(m, "the kernel dropped %llu events (receive buffer full)",
+		 (unsigned long long)ev->u.lost.count);
+}
+
+/*
+ * Step through the current batch: returns true with *ev filled, or false
+ * when the batch is used up.
+ */
+static bool
+next_from_batch(struct relayfork_monitor *m, struct relayfork_event *ev)
+{
+	struct socket_batch *b = m->batch;
+
+	while (m->current < m->filled) {
+		struct decode_info info;
+		int r;
+
+		if (!m->cursor_valid) {
+			unsigned int i = m->current;
+
+			if (!socket_batch_from_kernel(b, i)) {
+				m->counters[RELAYFORK_COUNTER_FOREIGN]++;
+				log_debug(m, "dropped a datagram from port %u",
+					  b->from[i].nl_pid);
+				m->current++;
+				continue;
+			}
+			m->counters[RELAYFORK_COUNTER_RECEIVED]++;
+			if (socket_batch_truncated(b, i)) {
+				m->counters[RELAYFORK_COUNTER_MALFORMED]++;
+				log_debug(m, "dropped an oversized datagram");
+				m->current++;
+				continue;
+			}
+			decode_init(&m->cursor, b->slots[i], b->msgs[i].msg_len);
+			m->cursor_valid = true;
+		}
+
+		r = decode_next(&m->cursor, ev, &info);
+		switch (r) {
+		case DECODE_END:
+			m->cursor_valid = false;
+			m->current++;
+			break;
+		case DECODE_EVENT:
+			if (event_wanted(m, ev))
+				return true;
+			m->counters[RELAYFORK_COUNTER_FILTERED]++;
+			break;
+		case DECODE_ACK:
+		case DECODE_CONTROL:
+			m->counters[RELAYFORK_COUNTER_CONTROL]++;
+			break;
+		default:
+			m->counters[RELAYFORK_COUNTER_MALFORMED]++;
+			log_debug(m, "dropped a malformed message: %s",
+				  decode_result_name(r));
+			break;
+		}
+	}
+	return false;
+}
+
+/* The drain-and-decode core behind receive and dispatch. */
+static int
+monitor_next(struct relayfork_monitor *m, struct relayfork_event *ev)
+{
+	for (;;) {
+		int r;
+
+		if (next_from_batch(m, ev))
+			break;
+
+		r = socket_receive(m->fd, m->batch);
+		if (r > 0) {
+			m->filled = (unsigned int)r;
+			m->current = 0;
+			m->cursor_valid = false;
+			continue;
+		}
+		m->filled = m->current = 0;
+		if (r == -ENOBUFS) {
+			/* Events still queued came before the loss: deliver
+			 * them first, report the loss when drained. */
+			m->loss_pending = true;
+			continue;
+		}
+		if (r != -EAGAIN)
+			return r;
+		if (!m->loss_pending)
+			return 0;
+		m->loss_pending = false;
+		make_lost_event(m, ev);
+		break;
+	}
+	m->counters[RELAYFORK_COUNTER_DELIVERED]++;
+	return 1;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_receive(struct relayfork_monitor *m,
+			  struct relayfork_event *ev)
+{
+	return_if_fail(m, -EINVAL);
+	return_if_fail(ev, -EINVAL);
+	return_if_fail(!m->in_dispatch, -EBUSY);
+	return monitor_next(m, ev);
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_dispatch(struct relayfork_monitor *m,
+			   relayfork_handler_t handler, void *userdata)
+{
+	struct relayfork_event ev;
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	return_if_fail(handler, -EINVAL);
+	return_if_fail(!m->in_dispatch, -EBUSY);
+
+	/* Our own reference keeps m alive if the handler drops the
+	 * caller's. */
+	relayfork_monitor_ref(m);
+	m->in_dispatch = true;
+	while ((r = monitor_next(m, &ev)) > 0) {
+		r = handler(m, &ev, userdata);
+		if (m->refcount == 1) {
+			r = 0; /* the caller let go of the monitor */
+			break;
+		}
+		if (r != 0)
+			break;
+	}
+	m->in_dispatch = false;
+	relayfork_monitor_unref(m);
+	return r;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_get_filter_mode(struct relayfork_monitor *m)
+{
+	return_if_fail(m, -EINVAL);
+	if (!m->probed)
+		return RELAYFORK_FILTER_UNKNOWN;
+	return using_kernel_filter(m) ? RELAYFORK_FILTER_KERNEL
+				      : RELAYFORK_FILTER_SOCKET;
+}
+
+RELAYFORK_EXPORT uint64_t
+relayfork_monitor_get_counter(struct relayfork_monitor *m, int counter)
+{
+	return_if_fail(m, 0);
+	return_if_fail(counter >= 0 && counter < COUNTER_MAX, 0);
+	return m->counters[counter];
+}
+
+RELAYFORK_EXPORT void
+relayfork_monitor_set_log_fn(struct relayfork_monitor *m, relayfork_log_fn_t fn,
+			     void *userdata)
+{
+	if (!m)
+		return;
+	m->log_fn = fn;
+	m->log_userdata = userdata;
+}
+
+RELAYFORK_EXPORT void
+relayfork_monitor_set_log_priority(struct relayfork_monitor *m, int priority)
+{
+	if (!m)
+		return;
+	m->log_priority = priority;
+}
