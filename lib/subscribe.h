@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kernel-abi.h"
+#include "relayfork/relayfork.h"
 
 /* nlmsghdr + cn_msg + struct proc_input */
 #define SUBSCRIBE_MSG_MAX (KCN_NLMSG_HDRLEN + KCN_MSG_HDRLEN + 8)

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers for the tests that talk to the real kernel: start a monitor or
+ * skip the suite with a reason, and collect events until the one a test
+ * waits for shows up.  Other processes on the machine make events too,
+ * so tests always look for events by the pids they created.
+ */
+#pragma once
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <relayfork/relayfork.h>
+
+#define EXIT_SKIP 77
+#define WAIT_MS 5000
+
+/* Exit 77 when this machine cannot deliver process events at all. */
+static inline void
+require_proc_events(void)
+{
+	struct relayfork_monitor *m = NULL;
+	int r;
+
+	r = relayfork_monitor_new(0, &m);
+	if (r == 0)
+		r = relayfork_monitor_start(m);
+	relayfork_monitor_unref(m);
+	if (r == -EPROTONOSUPPORT || r == -EOPNOTSUPP || r == -ECONNREFUSED ||
+	    r == -EPERM) {
+		fprintf(stderr, "skipping: %s\n", relayfork_strerror(r));
+		exit(EXIT_SKIP);
+	}
+	if (r < 0) {
+		fprintf(stderr, "cannot subscribe: %s\n", relayfork_strerror(r));
+		exit(EXIT_FAILURE);
+	}
+}
+
+static inline int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every event a test has received, in order. */
+struct evlog {
+	struct relayfork_event *ev;
+	size_t n, cap;
+};
+
+static inline void
+evlog_add(struct evlog *log, const struct relayfork_event *ev)
+{
+	if (log->n == log->cap) {
+		log->cap = log->cap ? 2 * log->cap : 1024;
+		log->ev = realloc(log->ev, log->cap * sizeof(*log->ev));
+		if (!log->ev)
+			abort();
+	}
+	log->ev[log->n++] = *ev;
+}
+
+static inline void
+evlog_free(struct evlog *log)
+{
+	free(log->ev);
+	memset(log, 0, sizeof(*log));
+}
+
+/* The first logged event of this type about this pid, or NULL. */
+static inline const struct relayfork_event *
+evlog_find(const struct evlog *log, int type, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < log->n; i++)
+		if ((int)log->ev[i].type == type && log->ev[i].pid == pid)
+			return &log->ev[i];
+	return NULL;
+}
+
+static inline size_t
+evlog_count(const struct evlog *log, int type, pid_t pid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < log->n; i++)
+		if ((int)log->ev[i].type == type && log->ev[i].pid == pid)
+			n++;
+	return n;
+}
+
+/* Receive everything waiting into the log; returns the last result. */
+static inline int
+evlog_drain(struct relayfork_monitor *m, struct evlog *log)
+{
+	struct relayfork_event ev;
+	int r;
+
+	while ((r = relayfork_monitor_receive(m, &ev)) > 0)
+		evlog_add(log, &ev);
+	return r;
+}
+
+/*
+ * Receive until an event of this type about this pid is logged, or
+ * timeout_ms passes.  Returns it, or NULL.
+ */
+static inline const struct relayfork_event *
+evlog_wait(struct relayfork_monitor *m, struct evlog *log, int type, pid_t pid,
+	   int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	const struct relayfork_event *found;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+				      .events = POLLIN };
+		int64_t left;
+
+		if (evlog_drain(m, log) < 0)
+			return NULL;
+		found = evlog_find(log, type, pid);
+		if (found)
+			return found;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return NULL;
+		poll(&pfd, 1, (int)left);
+	}
+}
+
+/* Receive for a while, collecting whatever comes. */
+static inline void
+evlog_collect_for(struct relayfork_monitor *m, struct evlog *log, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int64_t left;
+
+	while ((left = deadline - now_ms()) > 0) {
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+				      .events = POLLIN };
+
+		poll(&pfd, 1, (int)left);
+		evlog_drain(m, log);
+	}
+	evlog_drain(m, log);
+}
+
+/* waitpid() without EINTR trouble; returns the status. */
+static inline int
+wait_child(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}

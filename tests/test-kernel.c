@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The monitor against the real kernel: children this test creates do
+ * each thing the proc connector reports, and the events must arrive with
+ * the right pids and values.  Exits 77 where the machine has no proc
+ * connector (or the process cannot use it).
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/netlink.h>
+#include <cmocka.h>
+
+#include "datagram.h"
+#include "helpers.h"
+
+struct fixture {
+	struct relayfork_monitor *m;
+	struct evlog log;
+};
+
+static struct relayfork_monitor *
+start_monitor(unsigned int flags, uint32_t mask)
+{
+	struct relayfork_monitor *m = NULL;
+
+	assert_int_equal(relayfork_monitor_new(flags, &m), 0);
+	assert_int_equal(relayfork_monitor_set_events(m, mask), 0);
+	/* Tests must never lose the events they look for. */
+	assert_true(relayfork_monitor_set_receive_buffer_size(m, 4 << 20) > 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	return m;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	relayfork_monitor_unref(f->m);
+	evlog_free(&f->log);
+	free(f);
+	return 0;
+}
+
+/* Fork a child that runs fn and exits with its return value. */
+static pid_t
+spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+static int
+run_exit3(void *arg)
+{
+	execl("/bin/sh", "sh", "-c", "exit 3", (char *)NULL);
+	return 127;
+}
+
+static void
+test_fork_exec_exit(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *fork_ev, *exec_ev, *exit_ev;
+	pid_t child = spawn(run_exit3, NULL);
+	int status = wait_child(child);
+
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	exit_ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child, WAIT_MS);
+	assert_non_null(exit_ev);
+	fork_ev = evlog_find(&f->log, RELAYFORK_EVENT_FORK, child);
+	exec_ev = evlog_find(&f->log, RELAYFORK_EVENT_EXEC, child);
+	assert_non_null(fork_ev);
+	assert_non_null(exec_ev);
+
+	assert_int_equal(fork_ev->tgid, child);
+	assert_int_equal(fork_ev->u.fork.parent_pid, getpid());
+	assert_int_equal(fork_ev->u.fork.parent_tgid, getpid());
+	assert_int_equal(fork_ev->flags, 0);
+	assert_int_equal(exec_ev->tgid, child);
+	/* Stream order for one process: fork, exec, exit. */
+	assert_true(fork_ev < exec_ev && exec_ev < exit_ev);
+	assert_true(fork_ev->timestamp_ns <= exec_ev->timestamp_ns);
+
+	assert_int_equal(exit_ev->u.exit.status, status);
+	assert_int_equal(exit_ev->u.exit.exited, 1);
+	assert_int_equal(exit_ev->u.exit.code, 3);
+	assert_int_equal(exit_ev->u.exit.signal, 0);
+	assert_int_equal(exit_ev->u.exit.exit_signal, SIGCHLD);
+	assert_int_equal(exit_ev->u.exit.parent_tgid, getpid());
+}
+
+static void
+test_timestamp_is_monotonic_clock(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *ev;
+	struct timespec before, after;
+	uint64_t b, a;
+	pid_t child;
+
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_FORK, child, WAIT_MS);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	assert_non_null(ev);
+	b = (uint64_t)before.tv_sec * 1000000000u + before.tv_nsec;
+	a = (uint64_t)after.tv_sec * 1000000000u + after.tv_nsec;
+	assert_true(ev->timestamp_ns >= b && ev->timestamp_ns <= a);
+	assert_true(ev->cpu < (uint32_t)sysconf(_SC_NPROCESSORS_CONF));
+}
+
+static int
+run_change_ids(void *arg)
+{
+	if (setresgid(1234, 1235, 1235) < 0)
+		return 1;
+	if (setresuid(4321, 4322, 4322) < 0)
+		return 2;
+	return 0;
+}
+
+static void
+test_uid_gid(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *uid, *gid;
+	pid_t child = spawn(run_change_ids, NULL);
+
+	assert_int_equal(wait_child(child), 0);
+	uid = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_UID, child, WAIT_MS);
+	gid = evlog_find(&f->log, RELAYFORK_EVENT_GID, child);
+	assert_non_null(uid);
+	assert_non_null(gid);
+	assert_int_equal(gid->u.gid.rgid, 1234);
+	assert_int_equal(gid->u.gid.egid, 1235);
+	assert_int_equal(uid->u.uid.ruid, 4321);
+	assert_int_equal(uid->u.uid.euid, 4322);
+	assert_int_equal(uid->tgid, child);
+}
+
+static int
+run_setsid(void *arg)
+{
+	return setsid() < 0;
+}
+
+static void
+test_sid(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *ev;
+	pid_t child = spawn(run_setsid, NULL);
+
+	assert_int_equal(wait_child(child), 0);
+	ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_SID, child, WAIT_MS);
+	assert_non_null(ev);
+	assert_int_equal(ev->tgid, child);
+}
+
+static int
+run_set_name(void *arg)
+{
+	return prctl(PR_SET_NAME, "rf-test-name", 0, 0, 0) < 0;
+}
+
+static void
+test_comm(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *ev;
+	pid_t child = spawn(run_set_name, NULL);
+
+	assert_int_equal(wait_child(child), 0);
+	ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_COMM, child, WAIT_MS);
+	assert_non_null(ev);
+	assert_string_equal(ev->u.comm.comm, "rf-test-name");
+}
+
+static int
+run_sleep(void *arg)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+static void
+test_ptrace(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *attach = NULL, *detach = NULL;
+	pid_t child = spawn(run_sleep, NULL);
+	int status;
+	size_t i;
+
+	assert_int_equal(ptrace(PTRACE_ATTACH, child, 0, 0), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(ptrace(PTRACE_DETACH, child, 0, 0), 0);
+	kill(child, SIGKILL);
+	wait_child(child);
+
+	assert_non_null(evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child,
+				   WAIT_MS));
+	for (i = 0; i < f->log.n; i++) {
+		const struct relayfork_event *ev = &f->log.ev[i];
+
+		if (ev->type != RELAYFORK_EVENT_PTRACE || ev->pid != child)
+			continue;
+		if (!attach)
+			attach = ev;
+		else if (!detach)
+			detach = ev;
+	}
+	assert_non_null(attach);
+	assert_non_null(detach);
+	assert_int_equal(attach->u.ptrace.tracer_pid, getpid());
+	assert_int_equal(attach->u.ptrace.tracer_tgid, getpid());
+	assert_int_equal(detach->u.ptrace.tracer_pid, 0);
+	assert_int_equal(detach->u.ptrace.tracer_tgid, 0);
+}
+
+static int
+run_abort(void *dir)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	/* Let a core be written if the system writes them, in a place we
+	 * clean up. */
+	if (chdir(dir) < 0)
+		return 1;
+	setrlimit(RLIMIT_CORE, &unlimited);
+	abort();
+}
+
+static void
+test_coredump(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *core, *exit_ev;
+	char dir[] = "/tmp/relayfork-core-XXXXXX";
+	char cmd[128];
+	pid_t child;
+	int status;
+
+	assert_non_null(mkdtemp(dir));
+	child = spawn(run_abort, dir);
+	status = wait_child(child);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+
+	exit_ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child, WAIT_MS);
+	core = evlog_find(&f->log, RELAYFORK_EVENT_COREDUMP, child);
+	assert_non_null(exit_ev);
+	assert_non_null(core);
+	assert_true(core < exit_ev);
+	assert_int_equal(core->u.coredump.parent_tgid, getpid());
+	assert_int_equal(exit_ev->u.exit.status, status);
+	assert_int_equal(exit_ev->u.exit.exited, 0);
+	assert_int_equal(exit_ev->u.exit.signal, SIGABRT);
+	assert_int_equal(exit_ev->u.exit.core_dumped, WCOREDUMP(status) ? 1 : 0);
+}
+
+static void *
+thread_main(void *arg)
+{
+	return NULL;
+}
+
+static int
+run_thread(void *arg)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0)
+		return 1;
+	return pthread_join(t, NULL) != 0;
+}
+
+static void
+test_thread(void **state)
+{
+	struct fixture *f = *state;
+	const struct relayfork_event *thr = NULL, *thr_exit;
+	pid_t child = spawn(run_thread, NULL);
+	size_t i;
+
+	assert_int_equal(wait_child(child), 0);
+	assert_non_null(evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child,
+				   WAIT_MS));
+	for (i = 0; i < f->log.n && !thr; i++)
+		if (f->log.ev[i].type == RELAYFORK_EVENT_FORK &&
+		    f->log.ev[i].tgid == child && f->log.ev[i].pid != child)
+			thr = &f->log.ev[i];
+	assert_non_null(thr);
+	assert_int_equal(thr->flags & RELAYFORK_EVENT_F_THREAD,
+			 RELAYFORK_EVENT_F_THREAD);
+	/* The kernel names the creating process's parent for a thread. */
+	assert_int_equal(thr->u.fork.parent_tgid, getpid());
+
+	thr_exit = evlog_find(&f->log, RELAYFORK_EVENT_EXIT, thr->pid);
+	assert_non_null(thr_exit);
+	assert_int_equal(thr_exit->tgid, child);
+	assert_int_equal(thr_exit->flags & RELAYFORK_EVENT_F_THREAD,
+			 RELAYFORK_EVENT_F_THREAD);
+	assert_int_equal(thr_exit->u.exit.exit_signal, -1);
+}
+
+/* A workload that makes every kind of event it can without privilege
+ * tricks: fork, exec, comm, sid, exit 0 and exit 1.  It writes its
+ * child's pid to the pipe it is given. */
+static int
+run_workload(void *arg)
+{
+	int fd = *(int *)arg;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "rf-workload", 0, 0, 0);
+		setsid();
+		execl("/bin/sh", "sh", "-c", "exit 1", (char *)NULL);
+		_exit(127);
+	}
+	if (write(fd, &pid, sizeof(pid)) != sizeof(pid))
+		return 1;
+	wait_child(pid);
+	return 0;
+}
+
+/* Which event types arrived about these two processes. */
+static uint32_t
+types_seen_for(const struct evlog *log, pid_t a, pid_t b)
+{
+	uint32_t seen = 0;
+	size_t i;
+
+	for (i = 0; i < log->n; i++) {
+		const struct relayfork_event *ev = &log->ev[i];
+
+		if (ev->type != RELAYFORK_EVENT_LOST &&
+		    (ev->tgid == a || ev->tgid == b))
+			seen |= 1u << ev->type;
+	}
+	return seen;
+}
+
+/* Every event in the log, from anyone, has a type in the mask. */
+static void
+assert_only_types(const struct evlog *log, uint32_t mask)
+{
+	size_t i;
+
+	for (i = 0; i < log->n; i++) {
+		const struct relayfork_event *ev = &log->ev[i];
+
+		if (ev->type == RELAYFORK_EVENT_LOST)
+			continue;
+		if (ev->type == RELAYFORK_EVENT_EXIT &&
+		    !(mask & RELAYFORK_EVENTS_EXIT)) {
+			assert_true(mask & RELAYFORK_EVENTS_EXIT_FAILURE);
+			assert_int_not_equal(ev->u.exit.status, 0);
+			continue;
+		}
+		assert_true(mask & (1u << ev->type));
+	}
+}
+
+static void
+check_filter(unsigned int flags, int expected_mode)
+{
+	static const uint32_t masks[] = {
+		RELAYFORK_EVENTS_FORK,
+		RELAYFORK_EVENTS_EXEC | RELAYFORK_EVENTS_COMM,
+		RELAYFORK_EVENTS_SID | RELAYFORK_EVENTS_EXIT,
+		RELAYFORK_EVENTS_EXIT_FAILURE,
+		RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT_FAILURE,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		struct relayfork_monitor *m = start_monitor(flags, masks[i]);
+		struct evlog log = { 0 };
+		uint32_t want = masks[i] & RELAYFORK_EVENTS_ALL;
+		pid_t child, grandchild;
+		int pipefd[2];
+
+		assert_int_equal(relayfork_monitor_get_filter_mode(m),
+				 expected_mode);
+		assert_int_equal(pipe(pipefd), 0);
+		child = spawn(run_workload, &pipefd[1]);
+		assert_int_equal(wait_child(child), 0);
+		assert_int_equal(read(pipefd[0], &grandchild, sizeof(grandchild)),
+				 sizeof(grandchild));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (masks[i] & (RELAYFORK_EVENTS_EXIT_FAILURE |
+				RELAYFORK_EVENTS_EXIT))
+			want |= RELAYFORK_EVENTS_EXIT;
+		/* The workload ends with its grandchild's exit 1 and its
+		 * own exit 0; give them time to come in. */
+		evlog_collect_for(m, &log, 300);
+		assert_only_types(&log, masks[i]);
+		assert_int_equal(types_seen_for(&log, child, grandchild), want);
+		/* Failures only: the grandchild's exit 1, not the exit 0. */
+		if (!(masks[i] & RELAYFORK_EVENTS_EXIT) &&
+		    (masks[i] & RELAYFORK_EVENTS_EXIT_FAILURE)) {
+			assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+			assert_non_null(evlog_find(&log, RELAYFORK_EVENT_EXIT,
+						   grandchild));
+		}
+		assert_true(relayfork_monitor_get_counter(
+				    m, RELAYFORK_COUNTER_DELIVERED) >= 1);
+		relayfork_monitor_unref(m);
+		evlog_free(&log);
+	}
+}
+
+static void
+test_filter_kernel(void **state)
+{
+	check_filter(0, RELAYFORK_FILTER_KERNEL);
+}
+
+static void
+test_filter_socket(void **state)
+{
+	check_filter(RELAYFORK_MONITOR_NO_KERNEL_FILTER, RELAYFORK_FILTER_SOCKET);
+}
+
+static void
+test_filter_change_while_running(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_FORK);
+	struct evlog log = { 0 };
+	pid_t child;
+
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_FORK, child, WAIT_MS));
+	evlog_collect_for(m, &log, 100);
+	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+
+	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_EXIT), 0);
+	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_EXIT);
+	evlog_drain(m, &log);
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
+	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
+static int
+run_unprivileged_listener(void *arg)
+{
+	struct relayfork_monitor *m = NULL;
+	struct evlog log = { 0 };
+	pid_t grandchild;
+	int r;
+
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		return 10;
+	r = relayfork_monitor_new(0, &m);
+	if (r == 0)
+		r = relayfork_monitor_start(m);
+	if (r == -EPERM)
+		return 77; /* a kernel before 6.6: documented behaviour */
+	if (r < 0)
+		return 11;
+	grandchild = fork();
+	if (grandchild == 0)
+		_exit(0);
+	wait_child(grandchild);
+	r = evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, grandchild, WAIT_MS) ? 0 : 12;
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+	return r;
+}
+
+static void
+test_unprivileged_listener(void **state)
+{
+	pid_t child;
+	int status;
+
+	if (geteuid() != 0)
+		skip();
+	child = spawn(run_unprivileged_listener, NULL);
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_forged_event_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_nl group = { .nl_family = AF_NETLINK,
+				     .nl_groups = KCN_IDX_PROC };
+	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
+	/* A believable fork of a pid that cannot exist. */
+	struct dgram_event forged = { .what = KCN_EVENT_FORK,
+				      .data = { 1, 1, 0x7ffffff0, 0x7ffffff0 } };
+	unsigned char buf[DGRAM_EVENT_LEN];
+	uint64_t foreign;
+	pid_t child;
+	int fd;
+
+	foreign = relayfork_monitor_get_counter(f->m, RELAYFORK_COUNTER_FOREIGN);
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&self, sizeof(self)), 0);
+	dgram_put_event(buf, &forged);
+	if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&group,
+		   sizeof(group)) < 0) {
+		close(fd);
+		skip(); /* only privileged senders can forge */
+	}
+	close(fd);
+
+	/* A real event queued behind the forged one still arrives. */
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_non_null(evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child,
+				   WAIT_MS));
+	assert_null(evlog_find(&f->log, RELAYFORK_EVENT_FORK, 0x7ffffff0));
+	assert_true(relayfork_monitor_get_counter(f->m, RELAYFORK_COUNTER_FOREIGN) >
+		    foreign);
+}
+
+static void
+test_fd_not_inherited(void **state)
+{
+	struct fixture *f = *state;
+	int fd = relayfork_monitor_get_fd(f->m);
+	char script[64];
+	pid_t child;
+
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	snprintf(script, sizeof(script), "test ! -e /proc/self/fd/%d", fd);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(wait_child(child), 0);
+}
+
+static int
+run_start_in(void *arg)
+{
+	int flags = *(int *)arg;
+	struct relayfork_monitor *m = NULL;
+	pid_t pid;
+	int r;
+
+	if (unshare(flags) < 0)
+		return 100;
+	if (flags & CLONE_NEWPID) {
+		/* Only children enter the new PID namespace. */
+		pid = fork();
+		if (pid != 0) {
+			int status = wait_child(pid);
+
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+		}
+	}
+	r = relayfork_monitor_new(0, &m);
+	if (r == 0)
+		r = relayfork_monitor_start(m);
+	relayfork_monitor_unref(m);
+	return -r;
+}
+
+static void
+check_namespace(int flags, int expected_errno)
+{
+	pid_t child = spawn(run_start_in, &flags);
+	int status = wait_child(child);
+
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 100)
+		skip(); /* namespaces unavailable here */
+	assert_int_equal(WEXITSTATUS(status), expected_errno);
+	assert_non_null(strstr(relayfork_strerror(-expected_errno), "namespace"));
+}
+
+static void
+test_user_namespace_refused(void **state)
+{
+	check_namespace(CLONE_NEWUSER, EOPNOTSUPP);
+}
+
+static void
+test_pid_namespace_refused(void **state)
+{
+	check_namespace(CLONE_NEWPID, EOPNOTSUPP);
+}
+
+static void
+test_net_namespace_refused(void **state)
+{
+	check_namespace(CLONE_NEWNET, ECONNREFUSED);
+}
+
+static void
+test_stop_and_restart(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct evlog log = { 0 };
+	pid_t child;
+
+	assert_int_equal(relayfork_monitor_stop(m), 0);
+	assert_int_equal(relayfork_monitor_stop(m), 0); /* idempotent */
+	evlog_drain(m, &log);
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	evlog_collect_for(m, &log, 200);
+	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	assert_int_equal(relayfork_monitor_start(m), 0); /* idempotent */
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
+static void
+test_stop_does_not_silence_others(void **state)
+{
+	struct relayfork_monitor *a = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct relayfork_monitor *b =
+		start_monitor(RELAYFORK_MONITOR_NO_KERNEL_FILTER,
+			      RELAYFORK_EVENTS_ALL);
+	struct evlog log = { 0 };
+	pid_t child;
+
+	/* Before 6.6 one global count; an extra IGNORE silenced everyone. */
+	assert_int_equal(relayfork_monitor_stop(a), 0);
+	a = relayfork_monitor_unref(a);
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_non_null(evlog_wait(b, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
+	relayfork_monitor_unref(b);
+	evlog_free(&log);
+}
+
+struct dispatch_ctx {
+	int calls;
+	int stop_after;
+	int ret;
+	bool unref;
+	int nested;
+	int inner_receive;
+	pid_t child;
+	bool saw_child_exit;
+};
+
+static int
+handler(struct relayfork_monitor *m, const struct relayfork_event *ev,
+	void *userdata)
+{
+	struct dispatch_ctx *ctx = userdata;
+	struct relayfork_event dummy;
+
+	ctx->calls++;
+	if (ev->type == RELAYFORK_EVENT_EXIT && ev->pid == ctx->child)
+		ctx->saw_child_exit = true;
+	ctx->nested = relayfork_monitor_dispatch(m, handler, userdata);
+	ctx->inner_receive = relayfork_monitor_receive(m, &dummy);
+	if (ctx->unref) {
+		relayfork_monitor_unref(m);
+		return 0;
+	}
+	if (ctx->calls == ctx->stop_after)
+		return ctx->ret;
+	return 0;
+}
+
+static void
+wait_readable(struct relayfork_monitor *m)
+{
+	struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+			      .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+}
+
+static void
+test_dispatch_stops_and_resumes(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct dispatch_ctx ctx = { .stop_after = 1, .ret = 42 };
+	int r;
+
+	ctx.child = spawn(run_exit3, NULL);
+	wait_child(ctx.child);
+	wait_readable(m);
+	assert_int_equal(relayfork_monitor_dispatch(m, handler, &ctx), 42);
+	assert_int_equal(ctx.calls, 1);
+	assert_int_equal(ctx.nested, -EBUSY);
+	assert_int_equal(ctx.inner_receive, -EBUSY);
+
+	/* The rest is still there, child's exit included. */
+	ctx.stop_after = -1;
+	for (int64_t end = now_ms() + WAIT_MS;
+	     !ctx.saw_child_exit && now_ms() < end;) {
+		r = relayfork_monitor_dispatch(m, handler, &ctx);
+		assert_int_equal(r, 0);
+		if (!ctx.saw_child_exit) {
+			struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+					      .events = POLLIN };
+
+			poll(&pfd, 1, 100);
+		}
+	}
+	assert_true(ctx.saw_child_exit);
+	assert_int_equal(relayfork_monitor_dispatch(NULL, handler, &ctx), -EINVAL);
+	assert_int_equal(relayfork_monitor_dispatch(m, NULL, &ctx), -EINVAL);
+	relayfork_monitor_unref(m);
+}
+
+static void
+test_dispatch_handler_unrefs(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct dispatch_ctx ctx = { .unref = true };
+
+	ctx.child = spawn(run_exit3, NULL);
+	wait_child(ctx.child);
+	wait_readable(m);
+	/* The handler drops the only reference: dispatch ends cleanly and
+	 * the monitor is gone afterwards (ASan and valgrind check it). */
+	assert_int_equal(relayfork_monitor_dispatch(m, handler, &ctx), 0);
+	assert_int_equal(ctx.calls, 1);
+}
+
+static void
+test_loss_is_reported(void **state)
+{
+	struct relayfork_monitor *m = NULL;
+	struct evlog log = { 0 };
+	uint64_t lost = 0;
+	size_t i;
+	int n;
+
+	assert_int_equal(relayfork_monitor_new(0, &m), 0);
+	/* The smallest buffer the kernel grants holds a couple of events. */
+	assert_true(relayfork_monitor_set_receive_buffer_size(m, 1) > 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	for (n = 0; n < 200; n++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		wait_child(pid);
+	}
+	evlog_drain(m, &log);
+	for (i = 0; i < log.n; i++) {
+		if (log.ev[i].type != RELAYFORK_EVENT_LOST)
+			continue;
+		assert_int_equal(log.ev[i].u.lost.reason, RELAYFORK_LOST_OVERFLOW);
+		assert_true(log.ev[i].u.lost.count > 0);
+		lost += log.ev[i].u.lost.count;
+	}
+	assert_true(lost > 0);
+	assert_true(relayfork_monitor_get_counter(m, RELAYFORK_COUNTER_LOST) == lost);
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
+static void
+log_fn(struct relayfork_monitor *m, int priority, const char *fmt, va_list args,
+       void *userdata)
+{
+	int *count = userdata;
+
+	(*count)++;
+}
+
+static void
+test_log_function(void **state)
+{
+	struct relayfork_monitor *m = NULL;
+	int count = 0;
+
+	assert_int_equal(relayfork_monitor_new(0, &m), 0);
+	relayfork_monitor_set_log_fn(m, log_fn, &count);
+	relayfork_monitor_set_log_priority(m, RELAYFORK_LOG_DEBUG);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	assert_true(count > 0);
+	relayfork_monitor_unref(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fork_exec_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timestamp_is_monotonic_clock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_gid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_comm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ptrace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coredump, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
+		cmocka_unit_test(test_filter_kernel),
+		cmocka_unit_test(test_filter_socket),
+		cmocka_unit_test(test_filter_change_while_running),
+		cmocka_unit_test(test_unprivileged_listener),
+		cmocka_unit_test_setup_teardown(test_forged_event_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fd_not_inherited, setup,
+						teardown),
+		cmocka_unit_test(test_user_namespace_refused),
+		cmocka_unit_test(test_pid_namespace_refused),
+		cmocka_unit_test(test_net_namespace_refused),
+		cmocka_unit_test(test_stop_and_restart),
+		cmocka_unit_test(test_stop_does_not_silence_others),
+		cmocka_unit_test(test_dispatch_stops_and_resumes),
+		cmocka_unit_test(test_dispatch_handler_unrefs),
+		cmocka_unit_test(test_loss_is_reported),
+		cmocka_unit_test(test_log_function),
+	};
+
+	require_proc_events();
+	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
+}
