@@ -3,9 +3,10 @@
 # The library exports exactly what the version script lists, all with
 # the relayfork_ prefix, each defined with RELAYFORK_EXPORT and declared
 # in the public header; and the soname is the one we promise.
-# Usage: check-symbols.sh LIBRARY SYMFILE SRCDIR HEADER
+# and every symbol has a man page (its own or an alias in man/meson.build).
+# Usage: check-symbols.sh LIBRARY SYMFILE SRCDIR HEADER MANDIR
 set -eu
-lib=$1 sym=$2 srcdir=$3 header=$4
+lib=$1 sym=$2 srcdir=$3 header=$4 mandir=$5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -37,6 +38,14 @@ if [ ! -s "$tmp/exported" ]; then
 	echo "no symbols exported at all"
 	status=1
 fi
+
+for name in $(cat "$tmp/exported"); do
+	if [ ! -f "$mandir/$name.3.scd" ] &&
+		! grep -q "'$name'" "$mandir/meson.build"; then
+		echo "no man page for $name"
+		status=1
+	fi
+done
 
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" != "librelayfork.so.0" ]; then
