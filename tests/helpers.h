@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,4 +169,44 @@ wait_child(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return status;
+}
+
+#include <linux/sched.h>
+#include <sys/syscall.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+/*
+ * fork(), but the child gets pid `want` (which must be free): clone3()
+ * with set_tid, root only.  Returns like fork(), or -errno.
+ */
+static inline pid_t
+fork_with_pid(pid_t want)
+{
+	struct clone_args args;
+	pid_t tid = want;
+	long r;
+
+	memset(&args, 0, sizeof(args));
+	args.exit_signal = SIGCHLD;
+	args.set_tid = (uint64_t)(uintptr_t)&tid;
+	args.set_tid_size = 1;
+	r = syscall(SYS_clone3, &args, sizeof(args));
+	return r < 0 ? -errno : (pid_t)r;
+}
+
+/* Wait up to ms for a signal in set; returns it or -1 on timeout. */
+static inline int
+wait_signal(const sigset_t *set, siginfo_t *si, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+	int r;
+
+	do {
+		r = sigtimedwait(set, si, &ts);
+	} while (r < 0 && errno == EINTR);
+	return r;
 }

@@ -522,6 +522,187 @@ const char *relayfork_event_type_name(int type);
  */
 const char *relayfork_strerror(int error);
 
+/*
+ * Signal forwarding
+ * =================
+ *
+ * The 2005 relayfork contract: on every fork, each registered process
+ * receives a real-time signal whose siginfo carries
+ *
+ *   si_signo            the configured signal (default SIGRTMIN)
+ *   si_errno            0
+ *   si_code             SI_ASYNCIO
+ *   si_pid              the task that forked (the event's parent_pid)
+ *   si_value.sival_int  the new task (the event's pid)
+ *
+ * A struct relayfork_forwarder keeps the registered processes and sends
+ * the signals for the fork events it is handed; it owns no socket (feed
+ * it from a monitor, or from anywhere else) and installs no signal
+ * handlers.  Targets are held as pidfds: a target that exits is dropped,
+ * and a process that later gets its pid never receives our signal.
+ *
+ * Real-time signals can be lost: a receiver whose queue is full
+ * (RLIMIT_SIGPENDING) makes the kernel refuse the signal with EAGAIN.
+ * The forwarder counts such drops per target.
+ *
+ * The default action of a real-time signal is to terminate the process:
+ * a receiver must block the signal (and take it with sigwaitinfo(2) or a
+ * signalfd(2)) or handle it before registering.
+ */
+
+struct relayfork_forwarder;
+
+/** Flags for relayfork_forwarder_new(). */
+enum relayfork_forwarder_flags {
+	/** Do not signal forks that create threads (the seed did). */
+	RELAYFORK_FORWARDER_SKIP_THREADS = 1 << 0
+};
+
+/** Counters, for relayfork_forwarder_get_counter(). */
+enum relayfork_forwarder_counter {
+	/** Fork events handled (skipped threads not included). */
+	RELAYFORK_FORWARDER_FORKS = 0,
+	/** Signals delivered to targets' queues. */
+	RELAYFORK_FORWARDER_SENT = 1,
+	/** Signals refused because a target's queue was full (EAGAIN). */
+	RELAYFORK_FORWARDER_DROPPED = 2,
+	/** Targets removed because they exited. */
+	RELAYFORK_FORWARDER_PRUNED = 3,
+	/** Signals that failed for another reason (e.g. EPERM). */
+	RELAYFORK_FORWARDER_FAILED = 4,
+	/** Events lost by the monitor, from RELAYFORK_EVENT_LOST events. */
+	RELAYFORK_FORWARDER_LOST = 5
+};
+
+/**
+ * relayfork_forwarder_new() - create a forwarder with no targets.
+ * @flags: 0 or RELAYFORK_FORWARDER_SKIP_THREADS.
+ *
+ * The signal starts as SIGRTMIN, evaluated at run time (34 with glibc).
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int relayfork_forwarder_new(unsigned int flags,
+			    struct relayfork_forwarder **ret_forwarder);
+
+/** relayfork_forwarder_ref() - take a reference; returns @forwarder. */
+struct relayfork_forwarder *
+relayfork_forwarder_ref(struct relayfork_forwarder *forwarder);
+
+/**
+ * relayfork_forwarder_unref() - drop a reference; the last one closes
+ * every target's pidfd and frees the forwarder.  Accepts NULL, returns
+ * NULL.
+ */
+struct relayfork_forwarder *
+relayfork_forwarder_unref(struct relayfork_forwarder *forwarder);
+
+/**
+ * relayfork_forwarder_add() - register a process.
+ * @pid: a process id (a thread-group leader).
+ *
+ * Registering a process that is registered already does nothing.  The
+ * caller must be allowed to signal the process.
+ *
+ * Return: 0, or -EINVAL (pid not positive, or the id of a thread that is
+ * not its process's main thread), -ESRCH (no such process), -EPERM (the
+ * caller may not signal it), -ENOMEM, -EMFILE.
+ */
+int relayfork_forwarder_add(struct relayfork_forwarder *forwarder, pid_t pid);
+
+/**
+ * relayfork_forwarder_remove() - unregister a process.
+ *
+ * Return: 0, -ENOENT when @pid is not registered, -EINVAL.
+ */
+int relayfork_forwarder_remove(struct relayfork_forwarder *forwarder,
+			       pid_t pid);
+
+/**
+ * relayfork_forwarder_set_signal() - choose the signal to send.
+ * @signo: a value in [SIGRTMIN, SIGRTMAX] as evaluated at run time.
+ *
+ * The 2005 default was 33, which glibc reserves for itself (its
+ * SIGRTMIN is 34): a glibc program can neither block nor handle it, so
+ * it is refused like every other value outside the range.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_forwarder_set_signal(struct relayfork_forwarder *forwarder,
+				   int signo);
+
+/** relayfork_forwarder_get_signal() - the signal in use. */
+int relayfork_forwarder_get_signal(struct relayfork_forwarder *forwarder);
+
+/**
+ * relayfork_forwarder_handle() - act on one event.
+ *
+ * For a fork event, signals every target; other event types are ignored
+ * except RELAYFORK_EVENT_LOST, whose count is added to
+ * RELAYFORK_FORWARDER_LOST.  A target that turns out to have exited is
+ * removed.  Delivery failures are counted, not returned.
+ *
+ * Return: the number of signals delivered, or -EINVAL.
+ */
+int relayfork_forwarder_handle(struct relayfork_forwarder *forwarder,
+			       const struct relayfork_event *event);
+
+/**
+ * relayfork_forwarder_prune() - remove every target that has exited.
+ *
+ * Return: the number of targets removed, or -EINVAL.
+ */
+int relayfork_forwarder_prune(struct relayfork_forwarder *forwarder);
+
+/**
+ * relayfork_forwarder_get_targets() - list the registered processes.
+ * @pids: array to fill, in registration order; may be NULL if @n is 0.
+ * @n: room in @pids.
+ *
+ * Exited targets are pruned first.
+ *
+ * Return: the number of targets (which may exceed @n; only @n are
+ * stored), or -EINVAL.
+ */
+int relayfork_forwarder_get_targets(struct relayfork_forwarder *forwarder,
+				    pid_t *pids, size_t n);
+
+/**
+ * relayfork_forwarder_get_target_counters() - per-target delivery counts.
+ *
+ * Return: 0 with *@ret_sent and *@ret_dropped set, -ENOENT when @pid is
+ * not registered, or -EINVAL.
+ */
+int relayfork_forwarder_get_target_counters(
+	struct relayfork_forwarder *forwarder, pid_t pid, uint64_t *ret_sent,
+	uint64_t *ret_dropped);
+
+/**
+ * relayfork_forwarder_get_counter() - read a cumulative counter.
+ * @counter: an enum relayfork_forwarder_counter value.
+ *
+ * Return: the counter, 0 for an unknown counter.
+ */
+uint64_t relayfork_forwarder_get_counter(struct relayfork_forwarder *forwarder,
+					 int counter);
+
+/**
+ * relayfork_siginfo_get_fork() - decode a forwarded signal.
+ * @code: the siginfo's si_code (ssi_code from a signalfd).
+ * @sender: its si_pid (ssi_pid).
+ * @value: its si_value.sival_int (ssi_int).
+ * @ret_parent, @ret_child: receive the task that forked and the new task.
+ *
+ * Takes the fields rather than a siginfo_t so that it serves
+ * sigwaitinfo(2), SA_SIGINFO handlers and signalfd(2) alike.
+ * Async-signal-safe.
+ *
+ * Return: 0, or -EINVAL when the fields do not come from a forwarder
+ * (si_code is not SI_ASYNCIO, or a pid is not positive).
+ */
+int relayfork_siginfo_get_fork(int code, int sender, int value,
+			       pid_t *ret_parent, pid_t *ret_child);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Debian 12's headers predate some of these. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+#define COUNTER_MAX (RELAYFORK_FORWARDER_LOST + 1)
+
+struct target {
+	pid_t pid;
+	/* -1 where the kernel has no pidfds (before 5.3). */
+	int pidfd;
+	uint64_t sent;
+	uint64_t dropped;
+};
+
+struct relayfork_forwarder {
+	int refcount;
+	unsigned int flags;
+	int signo;
+	struct target *targets;
+	size_t ntargets, cap;
+	uint64_t counters[COUNTER_MAX];
+};
+
+static int
+pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int
+pidfd_send_signal(int pidfd, int sig, siginfo_t *info)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, 0);
+}
+
+/* Send a signal to a target, through its pidfd where it has one. */
+static int
+target_signal(const struct target *t, int sig, siginfo_t *info)
+{
+	int r;
+
+	if (t->pidfd >= 0)
+		r = pidfd_send_signal(t->pidfd, sig, info);
+	else if (info)
+		r = (int)syscall(SYS_rt_sigqueueinfo, t->pid, sig, info);
+	else
+		r = kill(t->pid, sig);
+	return r < 0 ? -errno : 0;
+}
+
+/* A pidfd becomes readable when its process has exited. */
+static bool
+target_exited(const struct target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	if (t->pidfd < 0)
+		return kill(t->pid, 0) < 0 && errno == ESRCH;
+	return poll(&pfd, 1, 0) == 1;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_new(unsigned int flags,
+			struct relayfork_forwarder **ret_forwarder)
+{
+	struct relayfork_forwarder *f;
+
+	return_if_fail(ret_forwarder, -EINVAL);
+	return_if_fail((flags & ~RELAYFORK_FORWARDER_SKIP_THREADS) == 0,
+		       -EINVAL);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->refcount = 1;
+	f->flags = flags;
+	f->signo = SIGRTMIN;
+	*ret_forwarder = f;
+	return 0;
+}
+
+RELAYFORK_EXPORT struct relayfork_forwarder *
+relayfork_forwarder_ref(struct relayfork_forwarder *f)
+{
+	return_if_fail(f, NULL);
+	f->refcount++;
+	return f;
+}
+
+RELAYFORK_EXPORT struct relayfork_forwarder *
+relayfork_forwarder_unref(struct relayfork_forwarder *f)
+{
+	size_t i;
+
+	if (!f || --f->refcount > 0)
+		return NULL;
+	for (i = 0; i < f->ntargets; i++)
+		if (f->targets[i].pidfd >= 0)
+			close(f->targets[i].pidfd);
+	free(f->targets);
+	free(f);
+	return NULL;
+}
+
+static struct target *
+find_target(struct relayfork_forwarder *f, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++)
+		if (f->targets[i].pid == pid)
+			return &f->targets[i];
+	return NULL;
+}
+
+/* Keeps registration order, which is the order of the processes file. */
+static void
+drop_target(struct relayfork_forwarder *f, struct target *t)
+{
+	size_t i = (size_t)(t - f->targets);
+
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	memmove(t, t + 1, (f->ntargets - i - 1) * sizeof(*t));
+	f->ntargets--;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_prune(struct relayfork_forwarder *f)
+{
+	size_t i = 0;
+	int n = 0;
+
+	return_if_fail(f, -EINVAL);
+	while (i < f->ntargets) {
+		if (target_exited(&f->targets[i])) {
+			drop_target(f, &f->targets[i]);
+			f->counters[RELAYFORK_FORWARDER_PRUNED]++;
+			n++;
+		} else {
+			i++;
+		}
+	}
+	return n;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
+{
+	struct target t = { .pid = pid, .pidfd = -1 };
+	struct target *old;
+	int r;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(pid > 0, -EINVAL);
+
+	old = find_target(f, pid);
+	if (old && !target_exited(old))
+		return 0;
+	if (old) {
+		/* The registered process is gone and its pid came back as
+		 * another one: that is a new registration. */
+		drop_target(f, old);
+		f->counters[RELAYFORK_FORWARDER_PRUNED]++;
+	}
+
+	t.pidfd = pidfd_open(pid);
+	if (t.pidfd < 0 && errno != ENOSYS) {
+		/* Kernels answer EINVAL or ENOENT for a thread id that is
+		 * not its process's main thread. */
+		return errno == EINVAL || errno == ENOENT ? -EINVAL : -errno;
+	}
+	/* Signal 0 checks that the target exists and that we may signal
+	 * it, as kill(2) would. */
+	r = target_signal(&t, 0, NULL);
+	if (r < 0)
+		goto fail;
+	if (f->ntargets == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 8;
+		struct target *n = realloc(f->targets, cap * sizeof(*n));
+
+		if (!n) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		f->targets = n;
+		f->cap = cap;
+	}
+	f->targets[f->ntargets++] = t;
+	return 0;
+
+fail:
+	if (t.pidfd >= 0)
+		close(t.pidfd);
+	return r;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_remove(struct relayfork_forwarder *f, pid_t pid)
+{
+	struct target *t;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(pid > 0, -EINVAL);
+	t = find_target(f, pid);
+	if (!t)
+		return -ENOENT;
+	drop_target(f, t);
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_set_signal(struct relayfork_forwarder *f, int signo)
+{
+	return_if_fail(f, -EINVAL);
+	return_if_fail(signo >= SIGRTMIN && signo <= SIGRTMAX, -EINVAL);
+	f->signo = signo;
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_get_signal(struct relayfork_forwarder *f)
+{
+	return_if_fail(f, -EINVAL);
+	return f->signo;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_handle(struct relayfork_forwarder *f,
+			   const struct relayfork_event *ev)
+{
+	siginfo_t info;
+	size_t i = 0;
+	int sent = 0;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(ev, -EINVAL);
+
+	if (ev->type == RELAYFORK_EVENT_LOST) {
+		f->counters[RELAYFORK_FORWARDER_LOST] += ev->u.lost.count;
+		return 0;
+	}
+	if (ev->type != RELAYFORK_EVENT_FORK)
+		return 0;
+	if ((f->flags & RELAYFORK_FORWARDER_SKIP_THREADS) &&
+	    (ev->flags & RELAYFORK_EVENT_F_THREAD))
+		return 0;
+	f->counters[RELAYFORK_FORWARDER_FORKS]++;
+
+	/* A negative si_code lets user space choose si_pid and si_value;
+	 * this is the seed's siginfo, field for field. */
+	memset(&info, 0, sizeof(info));
+	info.si_signo = f->signo;
+	info.si_errno = 0;
+	info.si_code = SI_ASYNCIO;
+	info.si_pid = ev->u.fork.parent_pid;
+	info.si_uid = getuid();
+	info.si_value.sival_int = ev->pid;
+
+	while (i < f->ntargets) {
+		struct target *t = &f->targets[i];
+		int r = target_signal(t, f->signo, &info);
+
+		if (r == -ESRCH) {
+			drop_target(f, t);
+			f->counters[RELAYFORK_FORWARDER_PRUNED]++;
+			continue;
+		}
+		if (r == 0) {
+			t->sent++;
+			f->counters[RELAYFORK_FORWARDER_SENT]++;
+			sent++;
+		} else if (r == -EAGAIN) {
+			/* The receiver's real-time queue is full. */
+			t->dropped++;
+			f->counters[RELAYFORK_FORWARDER_DROPPED]++;
+		} else {
+			f->counters[RELAYFORK_FORWARDER_FAILED]++;
+		}
+		i++;
+	}
+	return sent;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_get_targets(struct relayfork_forwarder *f, pid_t *pids,
+				size_t n)
+{
+	size_t i;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(pids || n == 0, -EINVAL);
+	relayfork_forwarder_prune(f);
+	for (i = 0; i < f->ntargets && i < n; i++)
+		pids[i] = f->targets[i].pid;
+	return (int)f->ntargets;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_get_target_counters(struct relayfork_forwarder *f,
+					pid_t pid, uint64_t *ret_sent,
+					uint64_t *ret_dropped)
+{
+	struct target *t;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(ret_sent && ret_dropped, -EINVAL);
+	t = find_target(f, pid);
+	if (!t)
+		return -ENOENT;
+	*ret_sent = t->sent;
+	*ret_dropped = t->dropped;
+	return 0;
+}
+
+RELAYFORK_EXPORT uint64_t
+relayfork_forwarder_get_counter(struct relayfork_forwarder *f, int counter)
+{
+	return_if_fail(f, 0);
+	return_if_fail(counter >= 0 && counter < COUNTER_MAX, 0);
+	return f->counters[counter];
+}
+
+RELAYFORK_EXPORT int
+relayfork_siginfo_get_fork(int code, int sender, int value, pid_t *ret_parent,
+			   pid_t *ret_child)
+{
+	return_if_fail(ret_parent && ret_child, -EINVAL);
+	return_if_fail(code == SI_ASYNCIO, -EINVAL);
+	return_if_fail(sender > 0 && value > 0, -EINVAL);
+	*ret_parent = sender;
+	*ret_child = value;
+	return 0;
+}

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The forwarder with real signals: real receiver processes, the exact
+ * siginfo of the 2005 contract, pid reuse, full queues.  Events are fed
+ * both from a live monitor and as made-up fork events (the forwarder
+ * consumes events, whatever their source).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+static struct relayfork_event
+fork_event(pid_t parent, pid_t child)
+{
+	struct relayfork_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RELAYFORK_EVENT_FORK;
+	ev.pid = ev.tgid = child;
+	ev.u.fork.parent_pid = ev.u.fork.parent_tgid = parent;
+	return ev;
+}
+
+static void
+block_signal(int signo, sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, signo);
+	assert_int_equal(sigprocmask(SIG_BLOCK, set, NULL), 0);
+}
+
+/* Throw away queued instances of the signals in set. */
+static void
+flush_signals(const sigset_t *set)
+{
+	siginfo_t si;
+
+	while (wait_signal(set, &si, 0) > 0)
+		;
+}
+
+static void
+test_signal_range(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_get_signal(f), SIGRTMIN);
+	assert_int_equal(relayfork_forwarder_set_signal(f, SIGRTMAX), 0);
+	assert_int_equal(relayfork_forwarder_get_signal(f), SIGRTMAX);
+	/* The seed's 33 is glibc's own and cannot be received. */
+	assert_int_equal(relayfork_forwarder_set_signal(f, SIGRTMIN - 1), -EINVAL);
+	assert_int_equal(relayfork_forwarder_set_signal(f, 33), -EINVAL);
+	assert_int_equal(relayfork_forwarder_set_signal(f, SIGRTMAX + 1), -EINVAL);
+	assert_int_equal(relayfork_forwarder_set_signal(f, 0), -EINVAL);
+	assert_int_equal(relayfork_forwarder_set_signal(f, -1), -EINVAL);
+	assert_int_equal(relayfork_forwarder_set_signal(f, SIGKILL), -EINVAL);
+	assert_int_equal(relayfork_forwarder_get_signal(f), SIGRTMAX);
+	assert_int_equal(relayfork_forwarder_new(1u << 5, &f), -EINVAL);
+	assert_int_equal(relayfork_forwarder_new(0, NULL), -EINVAL);
+	relayfork_forwarder_unref(f);
+}
+
+static void *
+idle_thread(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+static pid_t
+own_thread_id(pthread_t *t)
+{
+	pid_t tid = 0;
+	char path[64];
+	DIR *dir;
+	struct dirent *de;
+
+	assert_int_equal(pthread_create(t, NULL, idle_thread, NULL), 0);
+	/* Find the thread in /proc/self/task: the id that is not ours. */
+	for (int tries = 0; tries < 100 && tid == 0; tries++) {
+		snprintf(path, sizeof(path), "/proc/%d/task", getpid());
+		dir = opendir(path);
+		assert_non_null(dir);
+		while ((de = readdir(dir)))
+			if (atoi(de->d_name) > 0 && atoi(de->d_name) != getpid())
+				tid = atoi(de->d_name);
+		closedir(dir);
+	}
+	return tid;
+}
+
+static void
+test_add_remove(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t pids[4], free_pid, thread;
+	pthread_t t;
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, 0), -EINVAL);
+	assert_int_equal(relayfork_forwarder_add(f, -5), -EINVAL);
+	/* Beyond the largest pid the kernel can hand out (4194304). */
+	free_pid = 0x3fffffff;
+	assert_int_equal(relayfork_forwarder_add(f, free_pid), -ESRCH);
+
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0); /* no-op */
+	assert_int_equal(relayfork_forwarder_add(f, getppid()), 0);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 2);
+	assert_int_equal(pids[0], getpid());
+	assert_int_equal(pids[1], getppid());
+	assert_int_equal(relayfork_forwarder_get_targets(f, NULL, 0), 2);
+
+	/* A thread other than the main one is not a process. */
+	thread = own_thread_id(&t);
+	assert_true(thread > 0);
+	assert_int_equal(relayfork_forwarder_add(f, thread), -EINVAL);
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+
+	assert_int_equal(relayfork_forwarder_remove(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_remove(f, getpid()), -ENOENT);
+	assert_int_equal(relayfork_forwarder_remove(f, 0), -EINVAL);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 1);
+	assert_int_equal(pids[0], getppid());
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_exact_siginfo(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event ev = fork_event(12345, 23456);
+	pid_t parent, child;
+	sigset_t set;
+	siginfo_t si;
+
+	block_signal(SIGRTMIN, &set);
+	flush_signals(&set);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &ev), 1);
+
+	assert_int_equal(wait_signal(&set, &si, WAIT_MS), SIGRTMIN);
+	assert_int_equal(si.si_signo, SIGRTMIN);
+	assert_int_equal(si.si_errno, 0);
+	assert_int_equal(si.si_code, SI_ASYNCIO);
+	assert_int_equal(si.si_pid, 12345);
+	assert_int_equal(si.si_value.sival_int, 23456);
+	assert_int_equal(relayfork_siginfo_get_fork(si.si_code, si.si_pid,
+						    si.si_value.sival_int,
+						    &parent, &child), 0);
+	assert_int_equal(parent, 12345);
+	assert_int_equal(child, 23456);
+
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FORKS), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 1);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_siginfo_decoder_rejects(void **state)
+{
+	pid_t p, c;
+
+	assert_int_equal(relayfork_siginfo_get_fork(SI_QUEUE, 1, 2, &p, &c), -EINVAL);
+	assert_int_equal(relayfork_siginfo_get_fork(SI_USER, 1, 2, &p, &c), -EINVAL);
+	assert_int_equal(relayfork_siginfo_get_fork(SI_ASYNCIO, 0, 2, &p, &c), -EINVAL);
+	assert_int_equal(relayfork_siginfo_get_fork(SI_ASYNCIO, 1, -2, &p, &c), -EINVAL);
+	assert_int_equal(relayfork_siginfo_get_fork(SI_ASYNCIO, 1, 2, NULL, &c), -EINVAL);
+}
+
+/* From a live monitor: a real fork reaches us with our pid as si_pid. */
+static void
+test_real_fork(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_monitor *m = NULL;
+	struct relayfork_event ev;
+	int64_t deadline = now_ms() + WAIT_MS;
+	bool got = false;
+	sigset_t set;
+	siginfo_t si;
+	pid_t child;
+
+	block_signal(SIGRTMIN, &set);
+	flush_signals(&set);
+	assert_int_equal(relayfork_monitor_new(0, &m), 0);
+	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_FORK), 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	wait_child(child);
+	/* Other processes fork too; look for ours. */
+	while (!got && now_ms() < deadline) {
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+				      .events = POLLIN };
+
+		poll(&pfd, 1, 100);
+		while (relayfork_monitor_receive(m, &ev) > 0)
+			relayfork_forwarder_handle(f, &ev);
+		while (!got && wait_signal(&set, &si, 0) > 0)
+			got = si.si_value.sival_int == child;
+	}
+	assert_true(got);
+	assert_int_equal(si.si_code, SI_ASYNCIO);
+	assert_int_equal(si.si_pid, getpid());
+	relayfork_forwarder_unref(f);
+	relayfork_monitor_unref(m);
+	flush_signals(&set);
+}
+
+/*
+ * A receiver: blocks the signal, tells the parent it is ready, then
+ * reports each forwarded child pid it receives through a pipe, until
+ * killed.
+ */
+static pid_t
+start_receiver(int signo, int *ret_rfd)
+{
+	int ready[2], out[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+		siginfo_t si;
+
+		sigemptyset(&set);
+		sigaddset(&set, signo);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;) {
+			if (sigwaitinfo(&set, &si) < 0)
+				continue;
+			if (si.si_code != SI_ASYNCIO)
+				continue;
+			if (write(out[1], &si.si_value.sival_int, sizeof(int)) < 0)
+				_exit(1);
+		}
+	}
+	close(ready[1]);
+	close(out[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*ret_rfd = out[0];
+	return pid;
+}
+
+/* Did the receiver report `child` within ms? */
+static bool
+receiver_got(int rfd, int child, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int v;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+
+		if (left < 0 || poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		if (read(rfd, &v, sizeof(v)) != sizeof(v))
+			return false;
+		if (v == child)
+			return true;
+	}
+}
+
+static void
+stop_receiver(pid_t pid, int rfd)
+{
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	close(rfd);
+}
+
+static void
+test_two_receivers_and_remove(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event ev1 = fork_event(1, 40001);
+	struct relayfork_event ev2 = fork_event(1, 40002);
+	int ra, rb, rc;
+	pid_t a = start_receiver(SIGRTMIN, &ra);
+	pid_t b = start_receiver(SIGRTMIN, &rb);
+	pid_t c = start_receiver(SIGRTMIN, &rc);
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, a), 0);
+	assert_int_equal(relayfork_forwarder_add(f, b), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &ev1), 2);
+	assert_true(receiver_got(ra, 40001, WAIT_MS));
+	assert_true(receiver_got(rb, 40001, WAIT_MS));
+	assert_false(receiver_got(rc, 40001, 200)); /* never registered */
+
+	assert_int_equal(relayfork_forwarder_remove(f, a), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &ev2), 1);
+	assert_true(receiver_got(rb, 40002, WAIT_MS));
+	assert_false(receiver_got(ra, 40002, 200));
+
+	stop_receiver(a, ra);
+	stop_receiver(b, rb);
+	stop_receiver(c, rc);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_exited_target_pruned_and_pid_reuse(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event ev = fork_event(1, 50001);
+	pid_t old, reuse, pids[2];
+	int status;
+
+	if (geteuid() != 0)
+		skip(); /* clone3 with set_tid needs root */
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	old = fork();
+	if (old == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(relayfork_forwarder_add(f, old), 0);
+	kill(old, SIGKILL);
+	wait_child(old);
+
+	/* The same pid, now another process that does not block the
+	 * signal: a wrong delivery would kill it. */
+	reuse = fork_with_pid(old);
+	if (reuse == -EEXIST || reuse == -EBUSY)
+		skip(); /* someone else took the pid first */
+	assert_true(reuse >= 0);
+	if (reuse == 0) {
+		usleep(300 * 1000);
+		_exit(7);
+	}
+	assert_int_equal(reuse, old);
+	assert_int_equal(relayfork_forwarder_handle(f, &ev), 0);
+	status = wait_child(reuse);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 0);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_listing_prunes_exited(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t child, pids[2];
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(relayfork_forwarder_add(f, child), 0);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 1);
+	kill(child, SIGKILL);
+	/* Even as a zombie, before it is reaped, it is gone. */
+	usleep(50 * 1000);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
+	wait_child(child);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_full_queue_counted(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event ev;
+	uint64_t sent, dropped;
+	int ready[2];
+	pid_t slow;
+	char c;
+	int i;
+
+	if (geteuid() != 0)
+		skip(); /* needs a uid of its own for the receiver */
+	assert_int_equal(pipe(ready), 0);
+	slow = fork();
+	if (slow == 0) {
+		struct rlimit lim = { 3, 3 };
+		sigset_t set;
+
+		/* Pending signals are counted per user: a user of its own
+		 * keeps the count to this receiver. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0 ||
+		    setgroups(0, NULL) < 0 || setresgid(4250, 4250, 4250) < 0 ||
+		    setresuid(4250, 4250, 4250) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause(); /* never reads its queue */
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, slow), 0);
+	for (i = 0; i < 10; i++) {
+		ev = fork_event(1, 60000 + i);
+		relayfork_forwarder_handle(f, &ev);
+	}
+	assert_int_equal(relayfork_forwarder_get_target_counters(f, slow, &sent,
+								 &dropped), 0);
+	assert_int_equal(sent, 3);
+	assert_int_equal(dropped, 7);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_DROPPED), 7);
+	assert_int_equal(relayfork_forwarder_get_target_counters(f, 1, &sent,
+								 &dropped), -ENOENT);
+	kill(slow, SIGKILL);
+	wait_child(slow);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_skip_threads_and_lost(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event thr = fork_event(1, 70001);
+	struct relayfork_event lost;
+	sigset_t set;
+	siginfo_t si;
+
+	block_signal(SIGRTMIN, &set);
+	flush_signals(&set);
+	thr.flags = RELAYFORK_EVENT_F_THREAD;
+	thr.tgid = 70000;
+	memset(&lost, 0, sizeof(lost));
+	lost.type = RELAYFORK_EVENT_LOST;
+	lost.u.lost.count = 17;
+
+	assert_int_equal(relayfork_forwarder_new(RELAYFORK_FORWARDER_SKIP_THREADS, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &thr), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &lost), 0);
+	assert_int_equal(wait_signal(&set, &si, 100), -1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FORKS), 0);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_LOST), 17);
+	relayfork_forwarder_unref(f);
+
+	/* Without the flag, thread forks are forwarded as the seed did. */
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_handle(f, &thr), 1);
+	assert_int_equal(wait_signal(&set, &si, WAIT_MS), SIGRTMIN);
+	assert_int_equal(si.si_value.sival_int, 70001);
+	relayfork_forwarder_unref(f);
+}
+
+static void
+test_permission_checked(void **state)
+{
+	pid_t child;
+	int status;
+
+	if (geteuid() != 0)
+		skip();
+	child = fork();
+	if (child == 0) {
+		struct relayfork_forwarder *f = NULL;
+		int r;
+
+		if (setgroups(0, NULL) < 0 || setresgid(4251, 4251, 4251) < 0 ||
+		    setresuid(4251, 4251, 4251) < 0)
+			_exit(100);
+		if (relayfork_forwarder_new(0, &f) < 0)
+			_exit(101);
+		r = relayfork_forwarder_add(f, 1); /* init: not ours */
+		relayfork_forwarder_unref(f);
+		_exit(-r);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EPERM);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signal_range),
+		cmocka_unit_test(test_add_remove),
+		cmocka_unit_test(test_exact_siginfo),
+		cmocka_unit_test(test_siginfo_decoder_rejects),
+		cmocka_unit_test(test_real_fork),
+		cmocka_unit_test(test_two_receivers_and_remove),
+		cmocka_unit_test(test_exited_target_pruned_and_pid_reuse),
+		cmocka_unit_test(test_listing_prunes_exited),
+		cmocka_unit_test(test_full_queue_counted),
+		cmocka_unit_test(test_skip_threads_and_lost),
+		cmocka_unit_test(test_permission_checked),
+	};
+
+	require_proc_events();
+	return cmocka_run_group_tests_name("forward", tests, NULL, NULL);
+}
