@@ -4,6 +4,8 @@
  * skip the suite with a reason, and collect events until the one a test
  * waits for shows up.  Other processes on the machine make events too,
  * so tests always look for events by the pids they created.
+ *
+ * Include after <cmocka.h>: some helpers assert.
  */
 #pragma once
 
@@ -210,3 +212,76 @@ wait_signal(const sigset_t *set, siginfo_t *si, int ms)
 	} while (r < 0 && errno == EINTR);
 	return r;
 }
+
+#include <fcntl.h>
+
+/*
+ * A receiver: blocks the signal, tells the parent it is ready, then
+ * reports each forwarded child pid it receives through a pipe, until
+ * killed.
+ */
+static inline pid_t
+start_receiver(int signo, int *ret_rfd)
+{
+	int ready[2], out[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+		siginfo_t si;
+
+		sigemptyset(&set);
+		sigaddset(&set, signo);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;) {
+			if (sigwaitinfo(&set, &si) < 0)
+				continue;
+			if (si.si_code != SI_ASYNCIO)
+				continue;
+			if (write(out[1], &si.si_value.sival_int, sizeof(int)) < 0)
+				_exit(1);
+		}
+	}
+	close(ready[1]);
+	close(out[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*ret_rfd = out[0];
+	return pid;
+}
+
+/* Did the receiver report `child` within ms? */
+static inline bool
+receiver_got(int rfd, int child, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int v;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+
+		if (left < 0 || poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		if (read(rfd, &v, sizeof(v)) != sizeof(v))
+			return false;
+		if (v == child)
+			return true;
+	}
+}
+
+static inline void
+stop_receiver(pid_t pid, int rfd)
+{
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	close(rfd);
+}
+

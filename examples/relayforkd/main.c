@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * relayforkd - the 2005 /sys/relayfork interface, in user space.
+ *
+ * Mounts a FUSE filesystem (default /run/relayfork) whose `processes` and
+ * `signal` files work as the relayfork patch's did, and forwards every
+ * fork the proc connector reports to the registered processes as a
+ * real-time signal.  One thread, one poll(2) loop: the FUSE session, the
+ * monitor and a signalfd for SIGINT/SIGTERM.
+ */
+#define FUSE_USE_VERSION 35
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "relayforkd.h"
+
+#define DEFAULT_MOUNTPOINT "/run/relayfork"
+
+struct options {
+	const char *mountpoint;
+	int signo;
+	size_t buffer;
+	bool user_writes;
+	bool skip_threads;
+	bool verbose;
+};
+
+void
+log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("relayforkd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+library_log(struct relayfork_monitor *m, int priority, const char *fmt,
+	    va_list args, void *userdata)
+{
+	fputs("relayforkd: ", stderr);
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: relayforkd [OPTION...]\n"
+		"Serve the relayfork interface: every fork becomes a real-time signal\n"
+		"to the processes registered in MOUNTPOINT/processes.\n"
+		"\n"
+		"  -m, --mountpoint DIR     where to mount (default %s)\n"
+		"  -s, --signal N           initial signal, SIGRTMIN..SIGRTMAX\n"
+		"                           (default SIGRTMIN, %d here)\n"
+		"  -u, --allow-user-writes  let any user register processes it may\n"
+		"                           signal itself (default: root only)\n"
+		"  -t, --skip-threads       do not forward forks that create threads\n"
+		"  -b, --buffer BYTES       receive buffer for fork events (default 8M)\n"
+		"  -v, --verbose            log every registration\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            show the version\n",
+		DEFAULT_MOUNTPOINT, SIGRTMIN);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "mountpoint", required_argument, NULL, 'm' },
+		{ "signal", required_argument, NULL, 's' },
+		{ "allow-user-writes", no_argument, NULL, 'u' },
+		{ "skip-threads", no_argument, NULL, 't' },
+		{ "buffer", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct options){ .mountpoint = DEFAULT_MOUNTPOINT,
+			       .signo = SIGRTMIN,
+			       /* 10000 queued forks, at about 832 bytes each */
+			       .buffer = 8 << 20 };
+	while ((c = getopt_long(argc, argv, "m:s:utb:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "relayforkd: the mount point "
+						"must be an absolute path\n");
+				return 2;
+			}
+			o->mountpoint = optarg;
+			break;
+		case 's':
+			if (parse_signal(optarg, strlen(optarg), &o->signo) < 0 ||
+			    o->signo < SIGRTMIN || o->signo > SIGRTMAX) {
+				fprintf(stderr,
+					"relayforkd: --signal takes a number from "
+					"%d to %d\n", SIGRTMIN, SIGRTMAX);
+				return 2;
+			}
+			break;
+		case 'u':
+			o->user_writes = true;
+			break;
+		case 'b': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 ||
+			    v > (1ull << 30)) {
+				fprintf(stderr, "relayforkd: --buffer takes a "
+						"number of bytes, 1 to 1073741824\n");
+				return 2;
+			}
+			o->buffer = (size_t)v;
+			break;
+		}
+		case 't':
+			o->skip_threads = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("relayforkd %s\n", RELAYFORK_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "relayforkd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+static long
+read_pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	/* PID_MAX_LIMIT, the most any kernel allows. */
+	return v > 0 ? v : 4194304;
+}
+
+int
+relayforkd_update_subscription(struct relayforkd *d)
+{
+	bool want = relayfork_forwarder_get_targets(d->forwarder, NULL, 0) > 0;
+	int r = 0;
+
+	if (want == d->subscribed)
+		return 0;
+	r = want ? relayfork_monitor_start(d->monitor)
+		 : relayfork_monitor_stop(d->monitor);
+	if (r < 0) {
+		log_msg("cannot %s: %s", want ? "subscribe" : "unsubscribe",
+			relayfork_strerror(r));
+		return r;
+	}
+	d->subscribed = want;
+	return 0;
+}
+
+/* Is a relayfork filesystem mounted on path (the top one, if stacked)? */
+static bool
+relayfork_mounted(const char *path)
+{
+	char line[PATH_MAX + 256], mnt[PATH_MAX], fstype[64];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %4095s %63s", mnt, fstype) == 2 &&
+		    strcmp(mnt, path) == 0)
+			found = strcmp(fstype, "fuse.relayfork") == 0;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Make path ready to mount on.  A daemon killed without unmounting
+ * leaves a dead FUSE mount behind (every request fails with ENOTCONN,
+ * though cached attributes may still answer stat()): detach it.  A live
+ * one means another relayforkd serves the path: refuse.
+ */
+static int
+prepare_mountpoint(const char *path)
+{
+	char probe[PATH_MAX];
+	struct stat st;
+	int fd, tries;
+
+	snprintf(probe, sizeof(probe), "%s/processes", path);
+	for (tries = 0; tries < 16 && relayfork_mounted(path); tries++) {
+		fd = open(probe, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			log_msg("%s is served by another relayforkd already", path);
+			return -EBUSY;
+		}
+		if (errno != ENOTCONN)
+			break;
+		log_msg("removing the stale mount left at %s", path);
+		if (umount2(path, MNT_DETACH) < 0) {
+			log_msg("cannot unmount %s: %m", path);
+			return -errno;
+		}
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_msg("%s is not a directory", path);
+		return -ENOTDIR;
+	}
+	if (errno == ENOENT && mkdir(path, 0755) == 0)
+		return 0;
+	log_msg("cannot use %s as mount point: %m", path);
+	return -errno;
+}
+
+static int
+on_event(struct relayfork_monitor *m, const struct relayfork_event *ev,
+	 void *userdata)
+{
+	struct relayforkd *d = userdata;
+
+	if (ev->type == RELAYFORK_EVENT_LOST) {
+		d->events_lost += ev->u.lost.count;
+		log_msg("the kernel dropped %llu events: forks among them were "
+			"not forwarded", (unsigned long long)ev->u.lost.count);
+	}
+	relayfork_forwarder_handle(d->forwarder, ev);
+	return 0;
+}
+
+static int
+setup(struct relayforkd *d, const struct options *o)
+{
+	int r;
+
+	r = relayfork_forwarder_new(o->skip_threads
+					    ? RELAYFORK_FORWARDER_SKIP_THREADS
+					    : 0,
+				    &d->forwarder);
+	if (r == 0)
+		r = relayfork_forwarder_set_signal(d->forwarder, o->signo);
+	if (r == 0)
+		r = relayfork_monitor_new(0, &d->monitor);
+	if (r == 0)
+		r = relayfork_monitor_set_events(d->monitor,
+						 RELAYFORK_EVENTS_FORK);
+	if (r == 0)
+		r = relayfork_monitor_set_receive_buffer_size(d->monitor,
+							      o->buffer);
+	if (r < 0) {
+		log_msg("%s", relayfork_strerror(r));
+		return r;
+	}
+	relayfork_monitor_set_log_fn(d->monitor, library_log, NULL);
+	/* Fail now, not on the first registration, if the kernel will not
+	 * deliver events to us. */
+	r = relayfork_monitor_start(d->monitor);
+	if (r == 0)
+		r = relayfork_monitor_stop(d->monitor);
+	if (r < 0) {
+		log_msg("%s", relayfork_strerror(r));
+		return r;
+	}
+	d->user_writes = o->user_writes;
+	d->verbose = o->verbose;
+	d->pid_max = read_pid_max();
+	return 0;
+}
+
+static int
+serve(struct relayforkd *d, struct fuse *fuse, int sfd)
+{
+	struct fuse_session *se = fuse_get_session(fuse);
+	struct fuse_buf buf = { .mem = NULL };
+	struct pollfd pfd[3] = {
+		{ .fd = fuse_session_fd(se), .events = POLLIN },
+		{ .fd = relayfork_monitor_get_fd(d->monitor), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	int r = 0;
+
+	while (!fuse_session_exited(se)) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (pfd[2].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				log_msg("%s, unmounting", strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (pfd[1].revents) {
+			r = relayfork_monitor_dispatch(d->monitor, on_event, d);
+			if (r < 0) {
+				log_msg("receiving events: %s",
+					relayfork_strerror(r));
+				break;
+			}
+		}
+		if (pfd[0].revents) {
+			r = fuse_session_receive_buf(se, &buf);
+			if (r == -EINTR || r == -EAGAIN)
+				continue;
+			if (r <= 0) {
+				/* Unmounted from outside (fusermount -u). */
+				if (r < 0 && r != -ENODEV)
+					log_msg("FUSE: %s", strerror(-r));
+				r = 0;
+				break;
+			}
+			fuse_session_process_buf(se, &buf);
+			r = 0;
+		}
+	}
+	free(buf.mem);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	char *fuse_argv[] = { argv[0], "-o",
+			      "allow_other,default_permissions,"
+			      "fsname=relayfork,subtype=relayfork",
+			      NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
+	struct relayforkd d = { 0 };
+	struct options o;
+	struct fuse *fuse;
+	sigset_t mask;
+	int sfd, r;
+
+	r = parse_options(argc, argv, &o);
+	if (r >= 0)
+		return r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_msg("signalfd: %m");
+		return 1;
+	}
+
+	if (setup(&d, &o) < 0)
+		return 1;
+	if (prepare_mountpoint(o.mountpoint) < 0)
+		return 1;
+
+	fuse = fuse_new(&args, &relayforkd_operations,
+			sizeof(relayforkd_operations), &d);
+	if (!fuse) {
+		log_msg("cannot set up FUSE");
+		return 1;
+	}
+	if (fuse_mount(fuse, o.mountpoint) < 0) {
+		log_msg("cannot mount on %s (is /dev/fuse there, and are we "
+			"root?)", o.mountpoint);
+		fuse_destroy(fuse);
+		return 1;
+	}
+	log_msg("serving %s, signal %d", o.mountpoint,
+		relayfork_forwarder_get_signal(d.forwarder));
+
+	r = serve(&d, fuse, sfd);
+
+	fuse_unmount(fuse);
+	fuse_destroy(fuse);
+	fuse_opt_free_args(&args);
+	relayfork_monitor_unref(d.monitor);
+	relayfork_forwarder_unref(d.forwarder);
+	close(sfd);
+	return r < 0 ? 1 : 0;
+}
