@@ -52,6 +52,19 @@ filter_build(struct filter_program *prog, uint32_t mask)
 	emit(prog, BPF_RET | BPF_K, 0, 0, KEEP);
 }
 
+void
+filter_build_acks_only(struct filter_program *prog)
+{
+	memset(prog, 0, sizeof(*prog));
+	emit(prog, BPF_LD | BPF_W | BPF_LEN, 0, 0, 0);
+	emit(prog, BPF_JMP | BPF_JGE | BPF_K, 0, 2,
+	     KCN_EVENT_OFFSET + KCN_EVENT_SIZE);
+	emit(prog, BPF_LD | BPF_W | BPF_ABS, 0, 0, KCN_EVENT_OFFSET);
+	emit(prog, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, KCN_EVENT_NONE);
+	emit(prog, BPF_RET | BPF_K, 0, 0, DROP);
+	emit(prog, BPF_RET | BPF_K, 0, 0, KEEP);
+}
+
 static uint32_t
 load_be32(const unsigned char *data, uint32_t len, uint32_t k, int *ok)
 {

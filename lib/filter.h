@@ -23,6 +23,10 @@ struct filter_program {
  */
 void filter_build(struct filter_program *prog, uint32_t mask);
 
+/* A program that keeps only acknowledgements (what == NONE): the
+ * filter probe's socket must not fill up with events while it waits. */
+void filter_build_acks_only(struct filter_program *prog);
+
 /* Run a program on a datagram the way the kernel would; for tests. */
 uint32_t filter_run(const struct filter_program *prog, const void *data,
 		    uint32_t len);

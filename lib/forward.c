@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,8 +23,11 @@
 
 struct target {
 	pid_t pid;
-	/* -1 where the kernel has no pidfds (before 5.3). */
+	/* -1 where the kernel has no pidfds (before 5.3); then procfd, a
+	 * descriptor of /proc/PID, tells the process from a later one with
+	 * its pid. */
 	int pidfd;
+	int procfd;
 	uint64_t sent;
 	uint64_t dropped;
 };
@@ -48,6 +53,56 @@ pidfd_send_signal(int pidfd, int sig, siginfo_t *info)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, 0);
 }
 
+/*
+ * Without pidfds, a descriptor of the /proc/PID directory stands in: it
+ * stays bound to the process it was opened for, and once that process is
+ * gone nothing can be opened through it, even if the pid is reused.
+ * Returns true while the process exists and is not a zombie.
+ */
+static bool
+procfd_alive(int procfd)
+{
+	char buf[512], state;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* The name in parentheses may hold anything: skip past its end. */
+	p = strrchr(buf, ')');
+	return p && sscanf(p + 1, " %c", &state) == 1 && state != 'Z' &&
+	       state != 'X';
+}
+
+/* Without pidfds: is pid a thread-group leader?  -EINVAL if not. */
+static int
+procfd_check_leader(int procfd, pid_t pid)
+{
+	char line[128];
+	int fd, tgid = 0;
+	FILE *f;
+
+	fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
+	f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -ESRCH;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid == pid ? 0 : -EINVAL;
+}
+
 /* Send a signal to a target, through its pidfd where it has one. */
 static int
 target_signal(const struct target *t, int sig, siginfo_t *info)
@@ -56,6 +111,8 @@ target_signal(const struct target *t, int sig, siginfo_t *info)
 
 	if (t->pidfd >= 0)
 		r = pidfd_send_signal(t->pidfd, sig, info);
+	else if (!procfd_alive(t->procfd))
+		return -ESRCH; /* a window remains until the send below */
 	else if (info)
 		r = (int)syscall(SYS_rt_sigqueueinfo, t->pid, sig, info);
 	else
@@ -70,7 +127,7 @@ target_exited(const struct target *t)
 	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
 
 	if (t->pidfd < 0)
-		return kill(t->pid, 0) < 0 && errno == ESRCH;
+		return !procfd_alive(t->procfd);
 	return poll(&pfd, 1, 0) == 1;
 }
 
@@ -108,9 +165,12 @@ relayfork_forwarder_unref(struct relayfork_forwarder *f)
 
 	if (!f || --f->refcount > 0)
 		return NULL;
-	for (i = 0; i < f->ntargets; i++)
+	for (i = 0; i < f->ntargets; i++) {
 		if (f->targets[i].pidfd >= 0)
 			close(f->targets[i].pidfd);
+		if (f->targets[i].procfd >= 0)
+			close(f->targets[i].procfd);
+	}
 	free(f->targets);
 	free(f);
 	return NULL;
@@ -135,6 +195,8 @@ drop_target(struct relayfork_forwarder *f, struct target *t)
 
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	if (t->procfd >= 0)
+		close(t->procfd);
 	memmove(t, t + 1, (f->ntargets - i - 1) * sizeof(*t));
 	f->ntargets--;
 }
@@ -161,7 +223,7 @@ relayfork_forwarder_prune(struct relayfork_forwarder *f)
 RELAYFORK_EXPORT int
 relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 {
-	struct target t = { .pid = pid, .pidfd = -1 };
+	struct target t = { .pid = pid, .pidfd = -1, .procfd = -1 };
 	struct target *old;
 	int r;
 
@@ -183,6 +245,17 @@ relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 		/* Kernels answer EINVAL or ENOENT for a thread id that is
 		 * not its process's main thread. */
 		return errno == EINVAL || errno == ENOENT ? -EINVAL : -errno;
+	}
+	if (t.pidfd < 0) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+		t.procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (t.procfd < 0)
+			return errno == ENOENT ? -ESRCH : -errno;
+		r = procfd_check_leader(t.procfd, pid);
+		if (r < 0)
+			goto fail;
 	}
 	/* Signal 0 checks that the target exists and that we may signal
 	 * it, as kill(2) would. */
@@ -206,6 +279,8 @@ relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 fail:
 	if (t.pidfd >= 0)
 		close(t.pidfd);
+	if (t.procfd >= 0)
+		close(t.procfd);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "internal.h"
 #include "kernel-abi.h"
+#include "loss.h"
 #include "socket.h"
 #include "subscribe.h"
 
@@ -24,6 +25,9 @@ struct relayfork_monitor {
 	uint32_t mask;
 
 	bool started;
+	/* The process that subscribed: after fork() a child shares the
+	 * socket, and its unsubscribing would be the parent's. */
+	pid_t owner;
 	bool probed;
 	/* The kernel keeps a per-socket mask (Linux 6.6+). */
 	bool kernel_can_filter;
@@ -40,10 +44,10 @@ struct relayfork_monitor {
 	bool cursor_valid;
 	struct decode_cursor cursor;
 
-	/* Loss: the kernel said ENOBUFS; the count is read once the queue
-	 * that precedes the lost events has been delivered. */
-	bool loss_pending;
-	uint32_t drops_seen;
+	struct loss loss;
+	/* An event read but held back while a loss report goes first. */
+	bool have_held;
+	struct relayfork_event held;
 
 	uint64_t counters[COUNTER_MAX];
 
@@ -96,12 +100,13 @@ relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor
 	if (!m)
 		return -ENOMEM;
 	m->batch = malloc(sizeof(*m->batch));
-	if (!m->batch) {
-		free(m);
-		return -ENOMEM;
-	}
-	r = socket_open(&m->fd);
+	r = m->batch ? loss_init(&m->loss, (unsigned int)sysconf(
+						      _SC_NPROCESSORS_CONF))
+		     : -ENOMEM;
+	if (r == 0)
+		r = socket_open(&m->fd);
 	if (r < 0) {
+		loss_free(&m->loss);
 		free(m->batch);
 		free(m);
 		return r;
@@ -129,6 +134,7 @@ monitor_free(struct relayfork_monitor *m)
 {
 	(void)relayfork_monitor_stop(m);
 	close(m->fd);
+	loss_free(&m->loss);
 	free(m->batch);
 	free(m);
 }
@@ -150,6 +156,12 @@ using_kernel_filter(const struct relayfork_monitor *m)
 	       !(m->flags & RELAYFORK_MONITOR_NO_KERNEL_FILTER);
 }
 
+static bool
+wants_all(const struct relayfork_monitor *m)
+{
+	return (m->mask & RELAYFORK_EVENTS_ALL) == RELAYFORK_EVENTS_ALL;
+}
+
 /* Install m->mask where it takes effect: the kernel or the socket. */
 static int
 apply_mask(struct relayfork_monitor *m)
@@ -164,8 +176,19 @@ apply_mask(struct relayfork_monitor *m)
 				      subscribe_kernel_mask(m->mask), 0,
 				      m->cookie);
 	}
+	/* Everything wanted: no filter, so that acknowledgements (which
+	 * take sequence numbers too) keep the sequence whole. */
+	if (wants_all(m))
+		return socket_detach_filter(m->fd);
 	filter_build(&prog, m->mask);
 	return socket_attach_filter(m->fd, &prog);
+}
+
+/* Gaps in the sequence mean loss only when nothing is filtered. */
+static void
+update_tracking(struct relayfork_monitor *m)
+{
+	loss_track_sequence(&m->loss, m->started && wants_all(m));
 }
 
 RELAYFORK_EXPORT int
@@ -187,6 +210,7 @@ relayfork_monitor_set_events(struct relayfork_monitor *m, uint32_t mask)
 	r = apply_mask(m);
 	if (r < 0)
 		m->mask = old;
+	update_tracking(m);
 	return r;
 }
 
@@ -223,9 +247,29 @@ probe(struct relayfork_monitor *m)
 	return 0;
 }
 
+/* Send a subscription request, retrying what the kernel may refuse
+ * for a moment: a lost IGNORE would leave a listener counted forever. */
+static int
+send_request(struct relayfork_monitor *m, uint32_t op)
+{
+	int r, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		r = subscribe_send(m->fd, m->form, op,
+				   op == KCN_MCAST_LISTEN
+					   ? subscribe_kernel_mask(m->mask)
+					   : KCN_EVENT_NONE,
+				   0, m->cookie);
+		if (r != -ENOBUFS && r != -ENOMEM && r != -EAGAIN)
+			break;
+	}
+	return r;
+}
+
 RELAYFORK_EXPORT int
 relayfork_monitor_start(struct relayfork_monitor *m)
 {
+	uint32_t drops = 0;
 	int r;
 
 	return_if_fail(m, -EINVAL);
@@ -244,30 +288,41 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	r = probe(m);
 	if (r < 0)
 		return r;
-
-	r = socket_join(m->fd);
-	if (r < 0)
-		return r;
-	if (!using_kernel_filter(m)) {
-		r = apply_mask(m);
-		if (r < 0)
-			goto fail;
-	}
 	m->form = using_kernel_filter(m) ? SUBSCRIBE_FILTERED : SUBSCRIBE_LEGACY;
-	r = subscribe_send(m->fd, m->form, KCN_MCAST_LISTEN,
-			   subscribe_kernel_mask(m->mask), 0, m->cookie);
-	if (r < 0)
-		goto fail;
-	/* Baseline for the drop counter, so that only our losses count. */
-	(void)socket_get_drops(m->fd, &m->drops_seen);
+
+	/* The filter goes in before the socket joins the group, so that
+	 * no unwanted event slips in between.  The kernel keeps a
+	 * LISTEN's mask whether or not the socket has joined yet. */
+	if (using_kernel_filter(m)) {
+		r = send_request(m, KCN_MCAST_LISTEN);
+		if (r < 0)
+			return r;
+		r = socket_join(m->fd);
+		if (r < 0) {
+			(void)send_request(m, KCN_MCAST_IGNORE);
+			return r;
+		}
+	} else {
+		r = apply_mask(m);
+		if (r == 0)
+			r = socket_join(m->fd);
+		if (r < 0)
+			return r;
+		r = send_request(m, KCN_MCAST_LISTEN);
+		if (r < 0) {
+			(void)socket_leave(m->fd);
+			return r;
+		}
+	}
+	m->owner = getpid();
 	m->started = true;
+	/* Baseline for the drop counter, so that only our losses count. */
+	if (socket_get_drops(m->fd, &drops) == 0)
+		loss_set_drops(&m->loss, drops);
+	update_tracking(m);
 	log_debug(m, "subscribed, %s filter",
 		  using_kernel_filter(m) ? "kernel" : "socket");
 	return 0;
-
-fail:
-	(void)socket_leave(m->fd);
-	return r;
 }
 
 RELAYFORK_EXPORT int
@@ -278,21 +333,24 @@ relayfork_monitor_stop(struct relayfork_monitor *m)
 	return_if_fail(m, -EINVAL);
 	if (!m->started)
 		return 0;
-	m->started = false;
-	r = subscribe_send(m->fd, m->form, KCN_MCAST_IGNORE, KCN_EVENT_NONE, 0,
-			   m->cookie);
-	if (r < 0)
+	if (m->owner != getpid()) {
+		/* A forked child: the subscription is its parent's. */
+		m->started = false;
+		return 0;
+	}
+	r = send_request(m, KCN_MCAST_IGNORE);
+	if (r < 0) {
 		log_err(m, "unsubscribing failed: %s", strerror(-r));
+		return r; /* still started: stop or unref will try again */
+	}
+	m->started = false;
+	update_tracking(m);
 	/* On 6.6+ IGNORE filters this socket to nothing, and leaving the
 	 * group would keep the kernel from freeing the socket's filter
 	 * state when it is closed.  Older kernels keep no per-socket
 	 * state and would go on delivering other listeners' events. */
-	if (!m->kernel_can_filter) {
-		int r2 = socket_leave(m->fd);
-
-		if (r == 0)
-			r = r2;
-	}
+	if (!m->kernel_can_filter)
+		r = socket_leave(m->fd);
 	return r;
 }
 
@@ -313,27 +371,64 @@ event_wanted(const struct relayfork_monitor *m, const struct relayfork_event *ev
 	       ev->u.exit.status != 0;
 }
 
-static void
-make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev)
+static uint64_t
+now_ns(void)
 {
-	uint32_t drops;
 	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev,
+		uint64_t count, uint32_t reason)
+{
 	memset(ev, 0, sizeof(*ev));
 	ev->type = RELAYFORK_EVENT_LOST;
 	ev->flags = RELAYFORK_EVENT_F_SYNTHETIC;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ev->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-	if (socket_get_drops(m->fd, &drops) == 0) {
-		ev->u.lost.count = (uint32_t)(drops - m->drops_seen);
-		ev->u.lost.reason = RELAYFORK_LOST_OVERFLOW;
-		m->drops_seen = drops;
-	} else {
-		ev->u.lost.reason = RELAYFORK_LOST_UNKNOWN;
+	ev->timestamp_ns = now_ns();
+	ev->u.lost.count = count;
+	ev->u.lost.reason = reason;
+	m->counters[RELAYFORK_COUNTER_LOST] += count;
+	log_info(m, "%llu events lost (%s)", (unsigned long long)count,
+		 reason == RELAYFORK_LOST_SEQUENCE ? "the kernel did not send them"
+		 : reason == RELAYFORK_LOST_OVERFLOW ? "receive buffer full"
+						     : "receive buffer full, count unknown");
+}
+
+/*
+ * Is a loss report due before *next (an event about to be delivered),
+ * or, with next NULL, now that the socket is drained?  If so, fills *ev
+ * with it and returns true.
+ */
+static bool
+take_loss(struct relayfork_monitor *m, const struct relayfork_event *next,
+	  struct relayfork_event *ev)
+{
+	uint64_t n;
+
+	if (loss_overflow_due(&m->loss, next ? next->timestamp_ns : 0, !next)) {
+		uint32_t drops = 0;
+		bool have = socket_get_drops(m->fd, &drops) == 0;
+
+		n = loss_overflow_take(&m->loss, have, drops);
+		if (!have) {
+			make_lost_event(m, ev, 0, RELAYFORK_LOST_UNKNOWN);
+			return true;
+		}
+		/* A second ENOBUFS whose drops the first report counted. */
+		if (n > 0) {
+			make_lost_event(m, ev, n, RELAYFORK_LOST_OVERFLOW);
+			return true;
+		}
 	}
-	m->counters[RELAYFORK_COUNTER_LOST] += ev->u.lost.count;
-	log_info(m, "the kernel dropped %llu events (receive buffer full)",
-		 (unsigned long long)ev->u.lost.count);
+	n = loss_sequence_take(&m->loss);
+	if (n > 0) {
+		make_lost_event(m, ev, n, RELAYFORK_LOST_SEQUENCE);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -377,11 +472,15 @@ next_from_batch(struct relayfork_monitor *m, struct relayfork_event *ev)
 			m->current++;
 			break;
 		case DECODE_EVENT:
+			loss_observe(&m->loss, info.cpu, info.seq);
 			if (event_wanted(m, ev))
 				return true;
 			m->counters[RELAYFORK_COUNTER_FILTERED]++;
 			break;
 		case DECODE_ACK:
+			loss_observe(&m->loss, info.cpu, info.seq);
+			m->counters[RELAYFORK_COUNTER_CONTROL]++;
+			break;
 		case DECODE_CONTROL:
 			m->counters[RELAYFORK_COUNTER_CONTROL]++;
 			break;
@@ -399,11 +498,25 @@ next_from_batch(struct relayfork_monitor *m, struct relayfork_event *ev)
 static int
 monitor_next(struct relayfork_monitor *m, struct relayfork_event *ev)
 {
+	if (m->have_held) {
+		*ev = m->held;
+		m->have_held = false;
+		goto deliver;
+	}
 	for (;;) {
 		int r;
 
-		if (next_from_batch(m, ev))
+		if (next_from_batch(m, ev)) {
+			struct relayfork_event lost;
+
+			/* A loss before this event is reported first. */
+			if (take_loss(m, ev, &lost)) {
+				m->held = *ev;
+				m->have_held = true;
+				*ev = lost;
+			}
 			break;
+		}
 
 		r = socket_receive(m->fd, m->batch);
 		if (r > 0) {
@@ -414,19 +527,17 @@ monitor_next(struct relayfork_monitor *m, struct relayfork_event *ev)
 		}
 		m->filled = m->current = 0;
 		if (r == -ENOBUFS) {
-			/* Events still queued came before the loss: deliver
-			 * them first, report the loss when drained. */
-			m->loss_pending = true;
+			/* Events still queued came before the loss. */
+			loss_overflow(&m->loss, now_ns());
 			continue;
 		}
 		if (r != -EAGAIN)
 			return r;
-		if (!m->loss_pending)
+		if (!take_loss(m, NULL, ev))
 			return 0;
-		m->loss_pending = false;
-		make_lost_event(m, ev);
 		break;
 	}
+deliver:
 	m->counters[RELAYFORK_COUNTER_DELIVERED]++;
 	return 1;
 }

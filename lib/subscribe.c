@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "filter.h"
 #include "internal.h"
 #include "socket.h"
 #include "subscribe.h"
@@ -119,10 +120,12 @@ probe_wait_ack(int fd, uint32_t cookie)
 		struct relayfork_event event;
 		struct decode_info info;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left;
+		int64_t left = deadline - now_ms();
 		ssize_t n;
 		int r;
 
+		if (left < 0)
+			return overflowed ? -ENOBUFS : 0;
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fromlen);
 		if (n < 0) {
@@ -134,9 +137,6 @@ probe_wait_ack(int fd, uint32_t cookie)
 			}
 			if (errno != EAGAIN)
 				return -errno;
-			left = deadline - now_ms();
-			if (left <= 0)
-				return overflowed ? -ENOBUFS : 0;
 			r = poll(&pfd, 1, (int)left);
 			if (r < 0 && errno != EINTR)
 				return -errno;
@@ -154,13 +154,17 @@ probe_wait_ack(int fd, uint32_t cookie)
 int
 subscribe_probe_filter(uint32_t cookie, bool *ret_supported)
 {
+	struct filter_program acks;
 	int attempt, fd, r = 0;
 
 	for (attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) {
 		r = socket_open(&fd);
 		if (r < 0)
 			return r;
-		r = socket_join(fd);
+		filter_build_acks_only(&acks);
+		r = socket_attach_filter(fd, &acks);
+		if (r == 0)
+			r = socket_join(fd);
 		if (r < 0) {
 			close(fd);
 			return r;
@@ -175,8 +179,11 @@ subscribe_probe_filter(uint32_t cookie, bool *ret_supported)
 		/* Undo the LISTEN whatever we saw: on 6.6+ it counted even if
 		 * its answer was lost, and closing does not uncount it.
 		 * Older kernels drop this 8-byte form just like the first. */
-		(void)subscribe_send(fd, SUBSCRIBE_FILTERED, KCN_MCAST_IGNORE,
-				     KCN_EVENT_NONE, 0, cookie + 2);
+		for (int tries = 0; tries < 3; tries++)
+			if (subscribe_send(fd, SUBSCRIBE_FILTERED,
+					   KCN_MCAST_IGNORE, KCN_EVENT_NONE, 0,
+					   cookie + 2) != -ENOBUFS)
+				break;
 		close(fd);
 		if (r != -ENOBUFS)
 			break;

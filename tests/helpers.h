@@ -181,22 +181,46 @@ wait_child(pid_t pid)
 #endif
 
 /*
- * fork(), but the child gets pid `want` (which must be free): clone3()
- * with set_tid, root only.  Returns like fork(), or -errno.
+ * fork(), but the child gets pid `want` (which must be free), root only:
+ * clone3() with set_tid, or where clone3 is missing (valgrind knows no
+ * clone3) /proc/sys/kernel/ns_last_pid and retries.  Returns like
+ * fork(), or -errno.
  */
 static inline pid_t
 fork_with_pid(pid_t want)
 {
 	struct clone_args args;
-	pid_t tid = want;
+	pid_t tid = want, pid;
 	long r;
+	int tries;
 
 	memset(&args, 0, sizeof(args));
 	args.exit_signal = SIGCHLD;
 	args.set_tid = (uint64_t)(uintptr_t)&tid;
 	args.set_tid_size = 1;
 	r = syscall(SYS_clone3, &args, sizeof(args));
-	return r < 0 ? -errno : (pid_t)r;
+	if (r >= 0 || errno != ENOSYS)
+		return r < 0 ? -errno : (pid_t)r;
+
+	for (tries = 0; tries < 20; tries++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "we");
+
+		if (!f)
+			return -errno;
+		fprintf(f, "%d", (int)want - 1);
+		if (fclose(f) != 0)
+			return -errno;
+		pid = fork();
+		if (pid == 0) {
+			if (getpid() != want)
+				_exit(0); /* someone else forked first */
+			return 0;
+		}
+		if (pid < 0 || pid == want)
+			return pid < 0 ? -errno : pid;
+		waitpid(pid, NULL, 0);
+	}
+	return -EBUSY;
 }
 
 /* Wait up to ms for a signal in set; returns it or -1 on timeout. */

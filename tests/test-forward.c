@@ -84,8 +84,13 @@ own_thread_id(pthread_t *t)
 	char path[64];
 	DIR *dir;
 	struct dirent *de;
+	sigset_t all, old;
 
+	/* The thread takes no signal, whatever later tests send us. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	assert_int_equal(pthread_create(t, NULL, idle_thread, NULL), 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* Find the thread in /proc/self/task: the id that is not ours. */
 	for (int tries = 0; tries < 100 && tid == 0; tries++) {
 		snprintf(path, sizeof(path), "/proc/%d/task", getpid());

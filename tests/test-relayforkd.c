@@ -26,8 +26,12 @@ struct daemon {
 	char processes[96], signal[96], stats[96], log[96];
 };
 
-/* Daemons still running, stopped at exit even when a test failed. */
-static struct daemon *running[8];
+/* Daemons still running, stopped at exit even when a test failed (a
+ * failed test leaves its frame, so copies are kept, not pointers). */
+static struct {
+	pid_t pid;
+	char dir[64];
+} running[8];
 
 static bool
 is_mounted(const char *dir)
@@ -76,13 +80,13 @@ stop_leftover_daemons(void)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (!running[i])
+		if (!running[i].pid)
 			continue;
-		kill(running[i]->pid, SIGKILL);
-		waitpid(running[i]->pid, NULL, 0);
-		umount2(running[i]->dir, MNT_DETACH);
-		rmdir(running[i]->dir);
-		running[i] = NULL;
+		kill(running[i].pid, SIGKILL);
+		waitpid(running[i].pid, NULL, 0);
+		umount2(running[i].dir, MNT_DETACH);
+		rmdir(running[i].dir);
+		running[i].pid = 0;
 	}
 }
 
@@ -92,12 +96,14 @@ track(struct daemon *d, bool on)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (on && !running[i]) {
-			running[i] = d;
+		if (on && !running[i].pid) {
+			running[i].pid = d->pid;
+			snprintf(running[i].dir, sizeof(running[i].dir), "%s",
+				 d->dir);
 			return;
 		}
-		if (!on && running[i] == d)
-			running[i] = NULL;
+		if (!on && running[i].pid == d->pid)
+			running[i].pid = 0;
 	}
 }
 

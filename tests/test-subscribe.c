@@ -216,6 +216,18 @@ test_filter_keeps_short_datagrams(void **state)
 	assert_true(prog.len <= FILTER_MAX_INSNS);
 }
 
+static void
+test_filter_acks_only(void **state)
+{
+	struct filter_program prog;
+	unsigned int i;
+
+	filter_build_acks_only(&prog);
+	assert_int_not_equal(run_on(&prog, KCN_EVENT_NONE, 0), 0);
+	for (i = 0; i < sizeof(kernel_types) / sizeof(kernel_types[0]); i++)
+		assert_int_equal(run_on(&prog, kernel_types[i], 0), 0);
+}
+
 int
 main(void)
 {
@@ -226,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_filter_all),
 		cmocka_unit_test(test_filter_failures_only),
 		cmocka_unit_test(test_filter_keeps_short_datagrams),
+		cmocka_unit_test(test_filter_acks_only),
 	};
 
 	return cmocka_run_group_tests_name("subscribe", tests, NULL, NULL);

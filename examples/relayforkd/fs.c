@@ -19,11 +19,49 @@
 
 enum node { NODE_NONE, NODE_ROOT, NODE_PROCESSES, NODE_SIGNAL, NODE_STATS };
 
-/* What a reader gets: the file's text when it was opened, like sysfs. */
+/*
+ * What a reader gets: the file's text when it was opened, like sysfs.
+ * Open snapshots are listed so that those whose release never came (the
+ * filesystem was unmounted first) are freed at exit.
+ */
 struct snapshot {
+	struct snapshot *prev, *next;
 	size_t len;
 	char text[];
 };
+
+static struct snapshot *open_snapshots;
+
+static void
+snapshot_link(struct snapshot *s)
+{
+	s->prev = NULL;
+	s->next = open_snapshots;
+	if (open_snapshots)
+		open_snapshots->prev = s;
+	open_snapshots = s;
+}
+
+static void
+snapshot_free(struct snapshot *s)
+{
+	if (!s)
+		return;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		open_snapshots = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	free(s);
+}
+
+void
+relayforkd_free_snapshots(void)
+{
+	while (open_snapshots)
+		snapshot_free(open_snapshots);
+}
 
 static struct relayforkd *
 daemon_state(void)
@@ -225,6 +263,7 @@ fs_open(const char *path, struct fuse_file_info *fi)
 	}
 	if (!s)
 		return -ENOMEM;
+	snapshot_link(s);
 	fi->fh = (uint64_t)(uintptr_t)s;
 	return 0;
 }
@@ -248,7 +287,7 @@ fs_read(const char *path, char *buf, size_t size, off_t off,
 static int
 fs_release(const char *path, struct fuse_file_info *fi)
 {
-	free((void *)(uintptr_t)fi->fh);
+	snapshot_free((struct snapshot *)(uintptr_t)fi->fh);
 	return 0;
 }
 

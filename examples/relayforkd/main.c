@@ -393,22 +393,25 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	if (setup(&d, &o) < 0)
-		return 1;
-	if (prepare_mountpoint(o.mountpoint) < 0)
-		return 1;
+	r = setup(&d, &o);
+	if (r == 0)
+		r = prepare_mountpoint(o.mountpoint);
+	if (r < 0)
+		goto out;
 
 	fuse = fuse_new(&args, &relayforkd_operations,
 			sizeof(relayforkd_operations), &d);
 	if (!fuse) {
 		log_msg("cannot set up FUSE");
-		return 1;
+		r = -EIO;
+		goto out;
 	}
 	if (fuse_mount(fuse, o.mountpoint) < 0) {
 		log_msg("cannot mount on %s (is /dev/fuse there, and are we "
 			"root?)", o.mountpoint);
 		fuse_destroy(fuse);
-		return 1;
+		r = -EIO;
+		goto out;
 	}
 	log_msg("serving %s, signal %d", o.mountpoint,
 		relayfork_forwarder_get_signal(d.forwarder));
@@ -417,6 +420,8 @@ main(int argc, char **argv)
 
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
+	relayforkd_free_snapshots();
+out:
 	fuse_opt_free_args(&args);
 	relayfork_monitor_unref(d.monitor);
 	relayfork_forwarder_unref(d.forwarder);

@@ -25,6 +25,8 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* fs.c: the FUSE operations serving /processes, /signal and /stats. */
 extern const struct fuse_operations relayforkd_operations;
+/* Free what readers left open when the filesystem went away. */
+void relayforkd_free_snapshots(void);
 
 /*
  * Subscribe while there are targets, and only then: a listener makes the

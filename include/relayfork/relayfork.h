@@ -369,8 +369,10 @@ relayfork_monitor_unref(struct relayfork_monitor *monitor);
  * relayfork_monitor_set_events() - choose the event types to receive.
  * @mask: a non-empty OR of enum relayfork_event_mask values.
  *
- * May be called before or after relayfork_monitor_start(); after it, the
- * new mask applies to events the kernel generates from then on.
+ * May be called before or after relayfork_monitor_start().  On a running
+ * monitor it takes effect at once: the kernel (or the socket filter)
+ * applies the new mask to events generated from then on, and events
+ * already received but not yet returned are checked against it too.
  *
  * Return: 0, or -EINVAL (empty mask, unknown bit), or the errors of the
  * system calls that update a running subscription.
@@ -417,13 +419,19 @@ int relayfork_monitor_start(struct relayfork_monitor *monitor);
 /**
  * relayfork_monitor_stop() - unsubscribe.
  *
- * Sends PROC_CN_MCAST_IGNORE (exactly once per start; on kernels before
+ * Sends PROC_CN_MCAST_IGNORE, exactly once per start: on kernels before
  * 6.6 the kernel keeps one count for all listeners, so an unbalanced
- * IGNORE would silence every other listener) and leaves the multicast
- * group.  Events already queued stay readable.  Calling it on a stopped
- * monitor does nothing.
+ * IGNORE would silence every other listener, and on all kernels a
+ * missing one keeps the kernel generating events for nobody.  No more
+ * events arrive afterwards (on kernels before 6.6 the socket also leaves
+ * the multicast group); events already queued stay readable.  Calling it
+ * on a stopped monitor does nothing.
  *
- * Return: 0 or a negative errno.
+ * In a child process that inherited the monitor through fork(), stop and
+ * the last unref do not unsubscribe: the subscription is the parent's.
+ *
+ * Return: 0 or a negative errno.  If the request cannot be sent, the
+ * monitor stays started so that a later stop or unref tries again.
  */
 int relayfork_monitor_stop(struct relayfork_monitor *monitor);
 
