@@ -139,11 +139,11 @@ daemon_start_at(struct daemon *d, const char *extra)
 }
 
 static void
-daemon_stop(struct daemon *d)
+daemon_stop_with(struct daemon *d, int sig)
 {
 	int status;
 
-	kill(d->pid, SIGTERM);
+	kill(d->pid, sig);
 	status = wait_child(d->pid);
 	track(d, false);
 	assert_true(WIFEXITED(status));
@@ -152,6 +152,12 @@ daemon_stop(struct daemon *d)
 	assert_false(is_mounted(d->dir));
 	rmdir(d->dir);
 	unlink(d->log);
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	daemon_stop_with(d, SIGTERM);
 }
 
 static int
@@ -741,7 +747,7 @@ test_lost_events_counted(void **state)
 	}
 	assert_true(lost > 0);
 	stop_receiver(a, rx);
-	daemon_stop(&d);
+	daemon_stop_with(&d, SIGINT);
 }
 
 static int
