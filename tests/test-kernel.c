@@ -897,6 +897,57 @@ test_loss_order_and_count(void **state)
 	free(known);
 }
 
+static int
+stop_at_exit(struct relayfork_monitor *m, const struct relayfork_event *ev,
+	     void *userdata)
+{
+	pid_t *child = userdata;
+
+	return ev->type == RELAYFORK_EVENT_EXIT && ev->pid == *child ? 5 : 0;
+}
+
+static int
+unref_and_go_on(struct relayfork_monitor *m, const struct relayfork_event *ev,
+		void *userdata)
+{
+	int *calls = userdata;
+
+	if ((*calls)++ == 0)
+		relayfork_monitor_unref(m);
+	return 0;
+}
+
+static void
+test_wait_and_run(void **state)
+{
+	struct relayfork_monitor *m = NULL;
+	pid_t child;
+	int calls = 0;
+
+	assert_int_equal(relayfork_monitor_new(0, &m), 0);
+	/* Not subscribed: nothing comes. */
+	assert_int_equal(relayfork_monitor_wait(m, 0), 0);
+	assert_int_equal(relayfork_monitor_wait(m, 30), 0);
+	assert_int_equal(relayfork_monitor_set_coalesce_delay(m, 1000001), -EINVAL);
+	assert_int_equal(relayfork_monitor_set_coalesce_delay(m, 0), 0);
+	assert_int_equal(relayfork_monitor_set_coalesce_delay(m, 2000), 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_int_equal(relayfork_monitor_wait(m, WAIT_MS), 1);
+	/* Runs until the handler says stop, and returns its value. */
+	assert_int_equal(relayfork_monitor_run(m, stop_at_exit, &child), 5);
+	assert_int_equal(relayfork_monitor_run(NULL, stop_at_exit, &child), -EINVAL);
+	assert_int_equal(relayfork_monitor_run(m, NULL, NULL), -EINVAL);
+
+	/* A handler that drops the last reference ends the loop. */
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	assert_int_equal(relayfork_monitor_run(m, unref_and_go_on, &calls), 0);
+	assert_int_equal(calls, 1);
+}
+
 static void
 log_fn(struct relayfork_monitor *m, int priority, const char *fmt, va_list args,
        void *userdata)
@@ -949,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_dispatch_stops_and_resumes),
 		cmocka_unit_test(test_dispatch_handler_unrefs),
 		cmocka_unit_test(test_loss_order_and_count),
+		cmocka_unit_test(test_wait_and_run),
 		cmocka_unit_test(test_log_function),
 	};
 

@@ -342,7 +342,9 @@ typedef int (*relayfork_handler_t)(struct relayfork_monitor *monitor,
  *
  * Opens the netlink socket (close-on-exec, non-blocking) but does not
  * subscribe: call relayfork_monitor_start() for that.  The event mask
- * starts as RELAYFORK_EVENTS_ALL.
+ * starts as RELAYFORK_EVENTS_ALL, and the receive buffer as 8 MiB (about
+ * 10000 queued events, enough for the fastest fork storms; without
+ * CAP_NET_ADMIN the kernel caps it at twice net.core.rmem_max).
  *
  * Return: 0, or -EINVAL (unknown flag, NULL @ret_monitor), -ENOMEM,
  * -EPROTONOSUPPORT (kernel without CONFIG_CONNECTOR), -EMFILE, -ENFILE.
@@ -479,6 +481,52 @@ int relayfork_monitor_receive(struct relayfork_monitor *monitor,
  */
 int relayfork_monitor_dispatch(struct relayfork_monitor *monitor,
 			       relayfork_handler_t handler, void *userdata);
+
+/**
+ * relayfork_monitor_wait() - block until events are waiting.
+ * @timeout_ms: -1 to wait as long as it takes, 0 not to wait.
+ *
+ * Returns at once if events are queued in the library.  Otherwise, if
+ * the last wait found events, it first sleeps the coalescing delay (see
+ * relayfork_monitor_set_coalesce_delay()) so that the kernel queues a
+ * batch meanwhile, then polls the descriptor.
+ *
+ * Return: 1 when events are waiting, 0 on timeout, -EINTR when a signal
+ * interrupted the wait, or another negative errno.
+ */
+int relayfork_monitor_wait(struct relayfork_monitor *monitor, int timeout_ms);
+
+/**
+ * relayfork_monitor_run() - the blocking loop: wait, dispatch, repeat.
+ *
+ * Handles events with @handler until it returns non-zero (which run
+ * returns) or an error occurs.  Wake-ups are coalesced (see
+ * relayfork_monitor_set_coalesce_delay()), which is what makes this the
+ * cheapest way to consume events.
+ *
+ * Return: the handler's non-zero value, -EINTR when a signal interrupted
+ * the wait (check your flags and call again), or another negative errno.
+ */
+int relayfork_monitor_run(struct relayfork_monitor *monitor,
+			  relayfork_handler_t handler, void *userdata);
+
+/**
+ * relayfork_monitor_set_coalesce_delay() - trade latency for cost.
+ * @usec: 0 to 1000000; the default is 1000.
+ *
+ * Waking up costs far more than handling an event.  After a wait that
+ * found events, relayfork_monitor_wait() sleeps this long before it
+ * polls again, so that under load the kernel queues events meanwhile and
+ * one wake-up handles many: at most @usec of added latency, a fraction
+ * of the CPU time.  An idle monitor still wakes at once for the first
+ * event.  Programs with their own event loop get the same effect by
+ * waiting this long (a timerfd, an epoll_wait() timeout) after a drain
+ * before polling the descriptor again.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_monitor_set_coalesce_delay(struct relayfork_monitor *monitor,
+					 unsigned int usec);
 
 /**
  * relayfork_monitor_get_filter_mode() - how the event mask is applied.
