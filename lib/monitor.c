@@ -180,33 +180,47 @@ wants_all(const struct relayfork_monitor *m)
 	return (m->mask & RELAYFORK_EVENTS_ALL) == RELAYFORK_EVENTS_ALL;
 }
 
-/* Install m->mask where it takes effect: the kernel or the socket. */
+static bool
+skips_threads(const struct relayfork_monitor *m)
+{
+	return m->mask & RELAYFORK_EVENTS_SKIP_THREADS;
+}
+
+/* The socket filter: the whole mask where the kernel cannot filter, the
+ * thread part (which no kernel filters) where it can. */
 static int
-apply_mask(struct relayfork_monitor *m)
+apply_socket_filter(struct relayfork_monitor *m)
 {
 	struct filter_program prog;
 
-	if (using_kernel_filter(m)) {
-		/* 6.6+: a repeated LISTEN only replaces this socket's mask;
-		 * it is not counted as another listener. */
-		return subscribe_send(m->fd, SUBSCRIBE_FILTERED,
-				      KCN_MCAST_LISTEN,
-				      subscribe_kernel_mask(m->mask), 0,
-				      m->cookie);
-	}
 	/* Everything wanted: no filter, so that acknowledgements (which
 	 * take sequence numbers too) keep the sequence whole. */
-	if (wants_all(m))
+	if (!skips_threads(m) && (using_kernel_filter(m) || wants_all(m)))
 		return socket_detach_filter(m->fd);
 	filter_build(&prog, m->mask);
 	return socket_attach_filter(m->fd, &prog);
+}
+
+/* Install m->mask where it takes effect: the kernel and the socket. */
+static int
+apply_mask(struct relayfork_monitor *m)
+{
+	int r = apply_socket_filter(m);
+
+	if (r < 0 || !using_kernel_filter(m))
+		return r;
+	/* 6.6+: a repeated LISTEN only replaces this socket's mask; it is
+	 * not counted as another listener. */
+	return subscribe_send(m->fd, SUBSCRIBE_FILTERED, KCN_MCAST_LISTEN,
+			      subscribe_kernel_mask(m->mask), 0, m->cookie);
 }
 
 /* Gaps in the sequence mean loss only when nothing is filtered. */
 static void
 update_tracking(struct relayfork_monitor *m)
 {
-	loss_track_sequence(&m->loss, m->started && wants_all(m));
+	loss_track_sequence(&m->loss,
+			    m->started && wants_all(m) && !skips_threads(m));
 }
 
 RELAYFORK_EXPORT int
@@ -216,9 +230,12 @@ relayfork_monitor_set_events(struct relayfork_monitor *m, uint32_t mask)
 	int r;
 
 	return_if_fail(m, -EINVAL);
-	return_if_fail(mask != 0, -EINVAL);
+	return_if_fail((mask & (RELAYFORK_EVENTS_ALL |
+				RELAYFORK_EVENTS_EXIT_FAILURE)) != 0,
+		       -EINVAL);
 	return_if_fail((mask & ~(uint32_t)(RELAYFORK_EVENTS_ALL |
-					   RELAYFORK_EVENTS_EXIT_FAILURE)) == 0,
+					   RELAYFORK_EVENTS_EXIT_FAILURE |
+					   RELAYFORK_EVENTS_SKIP_THREADS)) == 0,
 		       -EINVAL);
 
 	old = m->mask;
@@ -312,7 +329,9 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	 * no unwanted event slips in between.  The kernel keeps a
 	 * LISTEN's mask whether or not the socket has joined yet. */
 	if (using_kernel_filter(m)) {
-		r = send_request(m, KCN_MCAST_LISTEN);
+		r = apply_socket_filter(m);
+		if (r == 0)
+			r = send_request(m, KCN_MCAST_LISTEN);
 		if (r < 0)
 			return r;
 		r = socket_join(m->fd);
@@ -382,6 +401,9 @@ relayfork_monitor_get_fd(struct relayfork_monitor *m)
 static bool
 event_wanted(const struct relayfork_monitor *m, const struct relayfork_event *ev)
 {
+	if (skips_threads(m) && (ev->flags & RELAYFORK_EVENT_F_THREAD) &&
+	    (ev->type == RELAYFORK_EVENT_FORK || ev->type == RELAYFORK_EVENT_EXIT))
+		return false;
 	if (m->mask & (1u << ev->type))
 		return true;
 	return ev->type == RELAYFORK_EVENT_EXIT &&

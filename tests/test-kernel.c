@@ -461,6 +461,38 @@ test_filter_socket(void **state)
 }
 
 static void
+check_skip_threads(unsigned int flags)
+{
+	struct relayfork_monitor *m =
+		start_monitor(flags, RELAYFORK_EVENTS_ALL |
+					     RELAYFORK_EVENTS_SKIP_THREADS);
+	struct evlog log = { 0 };
+	pid_t child = spawn(run_thread, NULL);
+	size_t i;
+
+	assert_int_equal(wait_child(child), 0);
+	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
+	assert_non_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	for (i = 0; i < log.n; i++)
+		if (log.ev[i].type == RELAYFORK_EVENT_FORK ||
+		    log.ev[i].type == RELAYFORK_EVENT_EXIT)
+			assert_int_equal(log.ev[i].flags & RELAYFORK_EVENT_F_THREAD,
+					 0);
+	/* Dropped before the queue, not by the library. */
+	assert_int_equal(relayfork_monitor_get_counter(m, RELAYFORK_COUNTER_FILTERED),
+			 0);
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
+static void
+test_skip_threads(void **state)
+{
+	check_skip_threads(0);
+	check_skip_threads(RELAYFORK_MONITOR_NO_KERNEL_FILTER);
+}
+
+static void
 test_filter_change_while_running(void **state)
 {
 	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_FORK);
@@ -987,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_filter_kernel),
 		cmocka_unit_test(test_filter_socket),
 		cmocka_unit_test(test_filter_change_while_running),
+		cmocka_unit_test(test_skip_threads),
 		cmocka_unit_test(test_unprivileged_listener),
 		cmocka_unit_test_setup_teardown(test_forged_event_dropped, setup,
 						teardown),

@@ -118,6 +118,11 @@ enum relayfork_event_type {
  * RELAYFORK_EVENTS_EXIT_FAILURE selects only exits with a non-zero wait
  * status (a non-zero exit code or death by a signal); together with
  * RELAYFORK_EVENTS_EXIT it changes nothing (all exits are wanted).
+ *
+ * RELAYFORK_EVENTS_SKIP_THREADS drops the fork and exit events of
+ * threads (RELAYFORK_EVENT_F_THREAD), in a socket filter where the
+ * kernel applies it before queueing: a program that follows processes
+ * does not even wake up for a thread storm.
  */
 enum relayfork_event_mask {
 	RELAYFORK_EVENTS_FORK = 1 << RELAYFORK_EVENT_FORK,
@@ -130,6 +135,7 @@ enum relayfork_event_mask {
 	RELAYFORK_EVENTS_COMM = 1 << RELAYFORK_EVENT_COMM,
 	RELAYFORK_EVENTS_COREDUMP = 1 << RELAYFORK_EVENT_COREDUMP,
 	RELAYFORK_EVENTS_EXIT_FAILURE = 1 << 16,
+	RELAYFORK_EVENTS_SKIP_THREADS = 1 << 17,
 	RELAYFORK_EVENTS_ALL = 0x3fe
 };
 
