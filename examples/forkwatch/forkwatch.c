@@ -253,6 +253,10 @@ setup(struct watch *w)
 	}
 	if (r == 0)
 		r = relayfork_monitor_start(w->monitor);
+	/* After subscribing, so that no process falls between the scan
+	 * and the first event. */
+	if (r == 0 && w->procs)
+		procs_scan(w->procs);
 	return r;
 }
 

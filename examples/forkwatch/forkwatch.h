@@ -96,6 +96,9 @@ void procs_forget(struct procs *p, pid_t pid);
 /* The name of a process for the statistics: from the table, else from
  * /proc if it still runs; false when unknown. */
 bool procs_name(struct procs *p, pid_t pid, char *buf, size_t size);
+/* Read every process that exists now, so that names and lifetimes are
+ * known for processes that started before forkwatch. */
+void procs_scan(struct procs *p);
 /* Fill set[] with pid and its living descendants, from /proc; returns
  * how many (at most max). */
 size_t procs_descendants(pid_t pid, pid_t *set, size_t max);

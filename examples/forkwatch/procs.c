@@ -418,6 +418,23 @@ procs_name(struct procs *p, pid_t pid, char *buf, size_t size)
 	return true;
 }
 
+void
+procs_scan(struct procs *p)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0)
+			(void)procs_get(p, pid, 0);
+	}
+	closedir(dir);
+}
+
 size_t
 procs_descendants(pid_t root, pid_t *set, size_t max)
 {

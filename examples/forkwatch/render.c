@@ -92,6 +92,22 @@ lifetime(const struct relayfork_event *ev, const struct proc *proc,
 	return true;
 }
 
+/* The parent to show: the kernel's word where the event carries one;
+ * for a thread, the process it belongs to. */
+static pid_t
+event_ppid(const struct relayfork_event *ev, const struct proc *proc)
+{
+	if (ev->flags & RELAYFORK_EVENT_F_THREAD)
+		return ev->tgid;
+	if (ev->type == RELAYFORK_EVENT_FORK)
+		return ev->u.fork.parent_tgid;
+	if (ev->type == RELAYFORK_EVENT_EXIT && ev->u.exit.parent_tgid)
+		return ev->u.exit.parent_tgid;
+	if (ev->type == RELAYFORK_EVENT_COREDUMP && ev->u.coredump.parent_tgid)
+		return ev->u.coredump.parent_tgid;
+	return proc ? proc->ppid : 0;
+}
+
 static const char *
 event_color(const struct relayfork_event *ev)
 {
@@ -197,7 +213,7 @@ render_human(struct render *r, const struct relayfork_event *ev,
 	const char *name = relayfork_event_type_name((int)ev->type);
 	char time_buf[16], info[64], user[32] = "-", dur[16] = "";
 	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
-	pid_t ppid = 0;
+	pid_t ppid = event_ppid(ev, proc);
 	struct tm tm;
 	double life;
 
@@ -205,14 +221,6 @@ render_human(struct render *r, const struct relayfork_event *ev,
 		print_header(r);
 	localtime_r(&wall.tv_sec, &tm);
 	strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
-	if (ev->type == RELAYFORK_EVENT_FORK && !thread)
-		ppid = ev->u.fork.parent_tgid;
-	else if (thread)
-		ppid = ev->tgid;
-	else if (ev->type == RELAYFORK_EVENT_EXIT && ev->u.exit.parent_tgid)
-		ppid = ev->u.exit.parent_tgid;
-	else if (proc)
-		ppid = proc->ppid;
 	if (proc && proc->uid_known)
 		snprintf(user, sizeof(user), "%s",
 			 user_name(proc->uid, user, sizeof(user)));
@@ -328,8 +336,8 @@ render_json(struct render *r, const struct relayfork_event *ev,
 		"\"thread\":%s",
 		(unsigned)ev->cpu, (unsigned)ev->seq, (int)ev->pid,
 		(int)ev->tgid, thread ? "true" : "false");
-	if (proc && proc->ppid)
-		fprintf(out, ",\"ppid\":%d", (int)proc->ppid);
+	if (event_ppid(ev, proc))
+		fprintf(out, ",\"ppid\":%d", (int)event_ppid(ev, proc));
 	else
 		fputs(",\"ppid\":null", out);
 	if (proc && proc->uid_known)
