@@ -320,8 +320,10 @@ options_parse(int argc, char **argv, struct config *cfg)
 	int c;
 
 	*cfg = (struct config){ .show = SHOW_PROCESS_EVENTS };
+	/* 0, not 1: getopt starts over completely (the fuzzer parses many
+	 * command lines in one process). */
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":e:p:t:u:c:jSqd:n:b:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
