@@ -49,6 +49,9 @@ struct relayfork_monitor {
 	int loop_refs;
 
 	unsigned int coalesce_usec;
+	/* The receive buffer asked for, and how far loss may grow it. */
+	size_t rcvbuf;
+	size_t rcvbuf_max;
 	/* The last wait found events: the next one sleeps first. */
 	bool busy;
 
@@ -129,6 +132,7 @@ relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor
 	socket_batch_init(m->batch);
 	/* A failure here is not fatal: the default buffer still works. */
 	(void)socket_set_rcvbuf(m->fd, DEFAULT_RCVBUF);
+	m->rcvbuf = DEFAULT_RCVBUF;
 	m->coalesce_usec = DEFAULT_COALESCE_USEC;
 	m->refcount = 1;
 	m->flags = flags;
@@ -262,6 +266,7 @@ relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *m,
 {
 	return_if_fail(m, -EINVAL);
 	return_if_fail(bytes > 0, -EINVAL);
+	m->rcvbuf = bytes;
 	return socket_set_rcvbuf(m->fd, bytes);
 }
 
@@ -437,6 +442,26 @@ make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev,
 						     : "receive buffer full, count unknown");
 }
 
+/* After an overflow: a bigger buffer, if the caller allowed it. */
+static void
+grow_buffer(struct relayfork_monitor *m)
+{
+	size_t want;
+	int r;
+
+	if (m->rcvbuf >= m->rcvbuf_max)
+		return;
+	want = m->rcvbuf * 2 < m->rcvbuf_max ? m->rcvbuf * 2 : m->rcvbuf_max;
+	r = socket_set_rcvbuf(m->fd, want);
+	if (r < 0) {
+		log_err(m, "cannot grow the receive buffer: %s", strerror(-r));
+		return;
+	}
+	m->rcvbuf = want;
+	log_info(m, "receive buffer grown to %zu bytes (the kernel granted %d)",
+		 want, r);
+}
+
 /*
  * Is a loss report due before *next (an event about to be delivered),
  * or, with next NULL, now that the socket is drained?  If so, fills *ev
@@ -460,6 +485,7 @@ take_loss(struct relayfork_monitor *m, const struct relayfork_event *next,
 		/* A second ENOBUFS whose drops the first report counted. */
 		if (n > 0) {
 			make_lost_event(m, ev, n, RELAYFORK_LOST_OVERFLOW);
+			grow_buffer(m);
 			return true;
 		}
 	}
@@ -692,6 +718,15 @@ relayfork_monitor_set_coalesce_delay(struct relayfork_monitor *m,
 	return_if_fail(m, -EINVAL);
 	return_if_fail(usec <= MAX_COALESCE_USEC, -EINVAL);
 	m->coalesce_usec = usec;
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_set_receive_buffer_growth(struct relayfork_monitor *m,
+					    size_t max_bytes)
+{
+	return_if_fail(m, -EINVAL);
+	m->rcvbuf_max = max_bytes;
 	return 0;
 }
 

@@ -838,6 +838,44 @@ storm(int n, int cpu)
  * (the reports add up to every sequence number missing from what was
  * delivered, and to the socket's drop counter).
  */
+static int
+stop_from_handler(struct relayfork_monitor *m, const struct relayfork_event *ev,
+		  void *userdata)
+{
+	int *calls = userdata;
+
+	if ((*calls)++ == 0) {
+		/* Both are allowed in a handler; dispatch goes on with what
+		 * was received already. */
+		assert_int_equal(relayfork_monitor_set_events(m,
+				 RELAYFORK_EVENTS_EXIT), 0);
+		assert_int_equal(relayfork_monitor_stop(m), 0);
+	}
+	return 0;
+}
+
+static void
+test_handler_stops_monitor(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct evlog log = { 0 };
+	int calls = 0;
+	pid_t child;
+
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	wait_readable(m);
+	assert_int_equal(relayfork_monitor_dispatch(m, stop_from_handler, &calls), 0);
+	assert_true(calls >= 1);
+	/* Stopped: a new child is not reported. */
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	evlog_collect_for(m, &log, 200);
+	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
 static void
 test_loss_order_and_count(void **state)
 {
@@ -1032,6 +1070,7 @@ main(void)
 		cmocka_unit_test(test_stop_does_not_silence_others),
 		cmocka_unit_test(test_dispatch_stops_and_resumes),
 		cmocka_unit_test(test_dispatch_handler_unrefs),
+		cmocka_unit_test(test_handler_stops_monitor),
 		cmocka_unit_test(test_loss_order_and_count),
 		cmocka_unit_test(test_wait_and_run),
 		cmocka_unit_test(test_log_function),
