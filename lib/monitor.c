@@ -618,6 +618,31 @@ relayfork_monitor_receive(struct relayfork_monitor *m,
 	return monitor_next(m, ev);
 }
 
+/*
+ * Dispatch and run hold a reference of their own while handlers run, so
+ * that a handler may drop the caller's; when only these are left, the
+ * caller has let go and the loop ends.
+ */
+static void
+loop_hold(struct relayfork_monitor *m)
+{
+	relayfork_monitor_ref(m);
+	m->loop_refs++;
+}
+
+static void
+loop_release(struct relayfork_monitor *m)
+{
+	m->loop_refs--;
+	relayfork_monitor_unref(m);
+}
+
+static bool
+caller_let_go(const struct relayfork_monitor *m)
+{
+	return m->refcount == m->loop_refs;
+}
+
 RELAYFORK_EXPORT int
 relayfork_monitor_dispatch(struct relayfork_monitor *m,
 			   relayfork_handler_t handler, void *userdata)
@@ -629,23 +654,19 @@ relayfork_monitor_dispatch(struct relayfork_monitor *m,
 	return_if_fail(handler, -EINVAL);
 	return_if_fail(!m->in_dispatch, -EBUSY);
 
-	/* Our own reference keeps m alive if the handler drops the
-	 * caller's. */
-	relayfork_monitor_ref(m);
-	m->loop_refs++;
+	loop_hold(m);
 	m->in_dispatch = true;
 	while ((r = monitor_next(m, &ev)) > 0) {
 		r = handler(m, &ev, userdata);
-		if (m->refcount == m->loop_refs) {
-			r = 0; /* the caller let go of the monitor */
+		if (caller_let_go(m)) {
+			r = 0;
 			break;
 		}
 		if (r != 0)
 			break;
 	}
 	m->in_dispatch = false;
-	m->loop_refs--;
-	relayfork_monitor_unref(m);
+	loop_release(m);
 	return r;
 }
 
@@ -695,19 +716,16 @@ relayfork_monitor_run(struct relayfork_monitor *m, relayfork_handler_t handler,
 	return_if_fail(m, -EINVAL);
 	return_if_fail(handler, -EINVAL);
 	return_if_fail(!m->in_dispatch, -EBUSY);
-	/* Keep m alive for the loop's own use if a handler lets go. */
-	relayfork_monitor_ref(m);
-	m->loop_refs++;
+	loop_hold(m);
 	for (;;) {
 		r = relayfork_monitor_wait(m, -1);
 		if (r < 0)
 			break;
 		r = relayfork_monitor_dispatch(m, handler, userdata);
-		if (r != 0 || m->refcount == m->loop_refs)
+		if (r != 0 || caller_let_go(m))
 			break;
 	}
-	m->loop_refs--;
-	relayfork_monitor_unref(m);
+	loop_release(m);
 	return r;
 }
 

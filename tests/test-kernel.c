@@ -94,8 +94,8 @@ test_fork_exec_exit(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 	exit_ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child, WAIT_MS);
 	assert_non_null(exit_ev);
-	fork_ev = evlog_find(&f->log, RELAYFORK_EVENT_FORK, child);
-	exec_ev = evlog_find(&f->log, RELAYFORK_EVENT_EXEC, child);
+	fork_ev = evlog_find_child(&f->log, RELAYFORK_EVENT_FORK, child);
+	exec_ev = evlog_find_child(&f->log, RELAYFORK_EVENT_EXEC, child);
 	assert_non_null(fork_ev);
 	assert_non_null(exec_ev);
 
@@ -156,7 +156,7 @@ test_uid_gid(void **state)
 
 	assert_int_equal(wait_child(child), 0);
 	uid = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_UID, child, WAIT_MS);
-	gid = evlog_find(&f->log, RELAYFORK_EVENT_GID, child);
+	gid = evlog_find_child(&f->log, RELAYFORK_EVENT_GID, child);
 	assert_non_null(uid);
 	assert_non_null(gid);
 	assert_int_equal(gid->u.gid.rgid, 1234);
@@ -279,7 +279,7 @@ test_coredump(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 
 	exit_ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child, WAIT_MS);
-	core = evlog_find(&f->log, RELAYFORK_EVENT_COREDUMP, child);
+	core = evlog_find_child(&f->log, RELAYFORK_EVENT_COREDUMP, child);
 	assert_non_null(exit_ev);
 	assert_non_null(core);
 	assert_true(core < exit_ev);
@@ -327,7 +327,7 @@ test_thread(void **state)
 	/* The kernel names the creating process's parent for a thread. */
 	assert_int_equal(thr->u.fork.parent_tgid, getpid());
 
-	thr_exit = evlog_find(&f->log, RELAYFORK_EVENT_EXIT, thr->pid);
+	thr_exit = evlog_find_child(&f->log, RELAYFORK_EVENT_EXIT, thr->pid);
 	assert_non_null(thr_exit);
 	assert_int_equal(thr_exit->tgid, child);
 	assert_int_equal(thr_exit->flags & RELAYFORK_EVENT_F_THREAD,
@@ -433,8 +433,8 @@ check_filter(unsigned int flags, int expected_mode)
 		/* Failures only: the grandchild's exit 1, not the exit 0. */
 		if (!(masks[i] & RELAYFORK_EVENTS_EXIT) &&
 		    (masks[i] & RELAYFORK_EVENTS_EXIT_FAILURE)) {
-			assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
-			assert_non_null(evlog_find(&log, RELAYFORK_EVENT_EXIT,
+			assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
+			assert_non_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT,
 						   grandchild));
 		}
 		assert_true(relayfork_monitor_get_counter(
@@ -472,7 +472,7 @@ check_skip_threads(unsigned int flags)
 
 	assert_int_equal(wait_child(child), 0);
 	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
-	assert_non_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	assert_non_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
 	for (i = 0; i < log.n; i++)
 		if (log.ev[i].type == RELAYFORK_EVENT_FORK ||
 		    log.ev[i].type == RELAYFORK_EVENT_EXIT)
@@ -503,7 +503,7 @@ test_filter_change_while_running(void **state)
 	wait_child(child);
 	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_FORK, child, WAIT_MS));
 	evlog_collect_for(m, &log, 100);
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
 
 	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_EXIT), 0);
 	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_EXIT);
@@ -511,7 +511,7 @@ test_filter_change_while_running(void **state)
 	child = spawn(run_exit3, NULL);
 	wait_child(child);
 	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
 	relayfork_monitor_unref(m);
 	evlog_free(&log);
 }
@@ -592,7 +592,7 @@ test_forged_event_dropped(void **state)
 	wait_child(child);
 	assert_non_null(evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child,
 				   WAIT_MS));
-	assert_null(evlog_find(&f->log, RELAYFORK_EVENT_FORK, 0x7ffffff0));
+	assert_null(evlog_find_child(&f->log, RELAYFORK_EVENT_FORK, 0x7ffffff0));
 	assert_true(relayfork_monitor_get_counter(f->m, RELAYFORK_COUNTER_FOREIGN) >
 		    foreign);
 }
@@ -687,8 +687,8 @@ test_stop_and_restart(void **state)
 	child = spawn(run_exit3, NULL);
 	wait_child(child);
 	evlog_collect_for(m, &log, 200);
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
 
 	assert_int_equal(relayfork_monitor_start(m), 0);
 	assert_int_equal(relayfork_monitor_start(m), 0); /* idempotent */
@@ -871,7 +871,7 @@ test_handler_stops_monitor(void **state)
 	child = spawn(run_exit3, NULL);
 	wait_child(child);
 	evlog_collect_for(m, &log, 200);
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
 	relayfork_monitor_unref(m);
 	evlog_free(&log);
 }
