@@ -640,14 +640,17 @@ def main():
     ap.add_argument("--mode", default="thread", choices=MODES,
                     help="storm mode of the scenarios (default: thread, the fastest)")
     ap.add_argument("--workers", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=2.0,
+    ap.add_argument("--seconds", type=float, default=1.5,
                     help="storm duration per run")
-    ap.add_argument("--rounds", type=int, default=5,
+    ap.add_argument("--rounds", type=int, default=6,
                     help="rounds of the main scenario")
     ap.add_argument("--rounds-other", type=int, default=3,
                     help="rounds of the other scenarios")
     ap.add_argument("--mode-seconds", type=float, default=1.0)
     ap.add_argument("--scenarios", default=",".join(s["key"] for s in SCENARIOS))
+    ap.add_argument("--listeners",
+                    default=",".join(l["key"] for l in LISTENERS),
+                    help="listeners to run (keys of LISTENERS)")
     ap.add_argument("--no-perf", action="store_true",
                     help="skip the system call and allocation pass")
     ap.add_argument("--no-modes", action="store_true")
@@ -692,6 +695,8 @@ def main():
     try:
         listeners = []
         for lst in LISTENERS:
+            if lst["key"] not in args.listeners.split(","):
+                continue
             why = runner.available(lst)
             if why:
                 runner.notes.append(f"{lst['label']}: skipped, {why}.")
