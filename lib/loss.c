@@ -69,6 +69,9 @@ loss_observe(struct loss *l, uint32_t cpu, uint32_t seq)
 	}
 	l->seq_missing += gap - 1;
 	l->last_seq[cpu] = seq;
+	/* This message came after the loss, whatever its timestamp says. */
+	if (gap > 1 && l->overflow_pending)
+		l->overflow_gap = true;
 }
 
 void
@@ -82,7 +85,8 @@ loss_overflow(struct loss *l, uint64_t now_ns)
 bool
 loss_overflow_due(const struct loss *l, uint64_t ts, bool drained)
 {
-	return l->overflow_pending && (drained || ts > l->overflow_seen_ns);
+	return l->overflow_pending &&
+	       (drained || l->overflow_gap || ts > l->overflow_seen_ns);
 }
 
 uint64_t
@@ -91,6 +95,7 @@ loss_overflow_take(struct loss *l, bool have_drops, uint32_t drops)
 	uint64_t n = 0;
 
 	l->overflow_pending = false;
+	l->overflow_gap = false;
 	if (have_drops) {
 		n = (uint32_t)(drops - l->drops_seen);
 		l->drops_seen = drops;
