@@ -25,6 +25,8 @@
 #                           linux-image-6.1.0-*-cloud-amd64 apt knows)
 #   RELAYFORK_QEMU_TESTS    the tests to run, space-separated names from
 #                           the list below (default: all)
+#   RELAYFORK_QEMU_REPEAT   run them this many times (default 1), to hunt
+#                           for flaky tests
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -140,9 +142,15 @@ forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
 "
 wanted=${RELAYFORK_QEMU_TESTS:-kernel forward balance forkwatch-smoke}
 programs=
-echo "$all_tests" | while read -r name cmd; do
-	[ -n "$name" ] || continue
-	case " $wanted " in *" $name "*) echo "$name $cmd" ;; esac
+repeat=${RELAYFORK_QEMU_REPEAT:-1}
+i=1
+while [ "$i" -le "$repeat" ]; do
+	echo "$all_tests" | while read -r name cmd; do
+		[ -n "$name" ] || continue
+		[ "$repeat" = 1 ] || suffix=".$i"
+		case " $wanted " in *" $name "*) echo "$name${suffix:-} $cmd" ;; esac
+	done
+	i=$((i + 1))
 done >"$root/relayfork/tests.list"
 expected=$(cut -d' ' -f1 "$root/relayfork/tests.list")
 [ -n "$expected" ] || fail "no test selected (RELAYFORK_QEMU_TESTS=$wanted)"
