@@ -27,6 +27,7 @@
 #                           the list below (default: all)
 #   RELAYFORK_QEMU_REPEAT   run them this many times (default 1), to hunt
 #                           for flaky tests
+#   RELAYFORK_QEMU_REQUIRED if set, what would be a skip is a failure (CI)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +39,14 @@ total_timeout=${RELAYFORK_QEMU_TIMEOUT:-600}
 test_timeout=$((total_timeout / 2))
 
 log() { echo "qemu: $*"; }
-skip() { echo "qemu: skipping: $*"; exit 77; }
+skip() {
+	if [ -n "${RELAYFORK_QEMU_REQUIRED:-}" ]; then
+		echo "qemu: FAIL (RELAYFORK_QEMU_REQUIRED is set): $*"
+		exit 1
+	fi
+	echo "qemu: skipping: $*"
+	exit 77
+}
 fail() { echo "qemu: FAIL: $*"; exit 1; }
 
 mkdir -p "$cache" || fail "cannot create $cache"
