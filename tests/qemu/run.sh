@@ -54,71 +54,80 @@ cache=$(cd "$cache" && pwd)
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-apt_lists_ready=
+apt_updated=
+apt_update() {
+	[ -z "$apt_updated" ] && is_root || return 1
+	apt_updated=1
+	log "apt-get update"
+	apt-get update -q >"$cache/apt-update.log" 2>&1
+}
+
+# A fresh machine may never have fetched the package lists.
 apt_lists() {
-	[ -n "$apt_lists_ready" ] && return 0
-	apt_lists_ready=1
-	# A fresh machine may never have fetched the package lists.
-	if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
-		is_root || return 1
-		log "apt-get update"
-		apt-get update -q >"$cache/apt-update.log" 2>&1 || return 1
-	fi
+	ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || apt_update
 }
 
 # --- qemu ---------------------------------------------------------------
 qemu=$(command -v qemu-system-x86_64 || true)
 if [ -z "$qemu" ]; then
 	is_root || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
-	apt_lists
+	apt_lists || apt_update
 	log "installing qemu-system-x86"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends qemu-system-x86 >"$cache/apt-install.log" 2>&1 ||
+	install_qemu() {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends qemu-system-x86 \
+			>"$cache/apt-install.log" 2>&1
+	}
+	install_qemu || { apt_update && install_qemu; } ||
 		skip "qemu-system-x86 could not be installed (see $cache/apt-install.log)"
 	qemu=$(command -v qemu-system-x86_64 || true)
 	[ -n "$qemu" ] || skip "qemu-system-x86_64 not found after installing qemu-system-x86"
 fi
 
-# Unpack one package into $cache/pkg/NAME (once); prints the directory.
+# Unpack one package into $cache/pkg/NAME (once); sets pkgdir.
 fetch_package() {
-	dir=$cache/pkg/$1
-	if [ ! -e "$dir/.done" ]; then
-		apt_lists || return 1
-		rm -rf "$dir" "$cache/dl"
-		mkdir -p "$cache/dl" "$dir" || return 1
-		(cd "$cache/dl" && apt-get download -q "$1") \
-			>"$cache/apt-download.log" 2>&1 || return 1
-		dpkg-deb -x "$cache"/dl/*.deb "$dir" || return 1
-		rm -rf "$cache/dl"
-		touch "$dir/.done"
-	fi
-	echo "$dir"
+	pkgdir=$cache/pkg/$1
+	[ -e "$pkgdir/.done" ] && return 0
+	rm -rf "$pkgdir" "$cache/dl"
+	mkdir -p "$cache/dl" "$pkgdir" || return 1
+	(cd "$cache/dl" && apt-get download -q "$1") \
+		>"$cache/apt-download.log" 2>&1 || return 1
+	dpkg-deb -x "$cache"/dl/*.deb "$pkgdir" || return 1
+	rm -rf "$cache/dl"
+	touch "$pkgdir/.done"
 }
 
 # --- the kernel ---------------------------------------------------------
-kpkg=${RELAYFORK_QEMU_KERNEL:-}
-if [ -z "$kpkg" ]; then
-	apt_lists
-	kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' \
-		2>/dev/null | cut -d' ' -f1 | sort -V | tail -n 1)
-	if [ -z "$kpkg" ]; then
-		# Offline: the newest one fetched before, if any.
-		kpkg=$(ls "$cache/pkg" 2>/dev/null |
-			grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | sort -V | tail -n 1)
+# The newest 6.1 cloud kernel apt knows, else (offline) the newest one
+# fetched before.
+kernel_package() {
+	{ apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' \
+		2>/dev/null | cut -d' ' -f1
+	  ls "$cache/pkg" 2>/dev/null; } |
+		grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | sort -V | tail -n 1
+}
+
+apt_lists
+kpkg=${RELAYFORK_QEMU_KERNEL:-$(kernel_package)}
+if [ -z "$kpkg" ] || ! fetch_package "$kpkg"; then
+	# Old package lists name packages the archive has dropped.
+	if [ -z "${RELAYFORK_QEMU_KERNEL:-}" ] && apt_update; then
+		kpkg=$(kernel_package)
 	fi
 	[ -n "$kpkg" ] || skip "apt knows no linux-image-6.1.0-*-cloud-amd64 package (is bookworm in the apt sources?)"
+	fetch_package "$kpkg" || skip "cannot download $kpkg (see $cache/apt-download.log)"
 fi
-kdir=$(fetch_package "$kpkg") || skip "cannot download $kpkg (see $cache/apt-download.log)"
-vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+kdir=$pkgdir
+vmlinuz=$(find "$kdir/boot" -name 'vmlinuz-*' 2>/dev/null | head -n 1)
 [ -n "$vmlinuz" ] || fail "$kpkg has no /boot/vmlinuz-*"
 
 # --- busybox --------------------------------------------------------------
 if [ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic'; then
 	busybox=/bin/busybox
 else
-	bdir=$(fetch_package busybox-static) ||
+	fetch_package busybox-static || { apt_update && fetch_package busybox-static; } ||
 		skip "cannot download busybox-static (see $cache/apt-download.log)"
-	busybox=$bdir/bin/busybox
+	busybox=$pkgdir/bin/busybox
 fi
 
 # --- the initramfs --------------------------------------------------------
@@ -148,8 +157,20 @@ forward tests/test-forward
 balance tests/test-balance
 forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
 "
-wanted=${RELAYFORK_QEMU_TESTS:-kernel forward balance forkwatch-smoke}
-programs=
+programs="tests/test-kernel tests/test-forward tests/test-balance examples/forkwatch"
+default_tests="kernel forward balance forkwatch-smoke"
+# relayforkd where it was built, with the kernel package's FUSE module.
+fuse_ko=$(find "$kdir/lib/modules" -name fuse.ko 2>/dev/null | head -n 1)
+if [ -x "$build/examples/relayforkd" ] && [ -x "$build/tests/test-relayforkd" ] &&
+   [ -n "$fuse_ko" ]; then
+	all_tests="$all_tests
+relayforkd tests/test-relayforkd examples/relayforkd"
+	programs="$programs tests/test-relayforkd examples/relayforkd"
+	default_tests="$default_tests relayforkd"
+	mkdir -p "$root/lib/modules"
+	cp "$fuse_ko" "$root/lib/modules/fuse.ko"
+fi
+wanted=${RELAYFORK_QEMU_TESTS:-$default_tests}
 repeat=${RELAYFORK_QEMU_REPEAT:-1}
 i=1
 while [ "$i" -le "$repeat" ]; do
@@ -163,22 +184,24 @@ done >"$root/relayfork/tests.list"
 expected=$(cut -d' ' -f1 "$root/relayfork/tests.list")
 [ -n "$expected" ] || fail "no test selected (RELAYFORK_QEMU_TESTS=$wanted)"
 
-for prog in tests/test-kernel tests/test-forward tests/test-balance \
-	    examples/forkwatch; do
+paths=
+for prog in $programs; do
 	[ -x "$build/$prog" ] || fail "$build/$prog is not built"
 	cp "$build/$prog" "$root/relayfork/$prog"
-	programs="$programs $build/$prog"
+	paths="$paths $build/$prog"
 done
 cp -L "$build/lib/librelayfork.so.0" "$root/relayfork/lib/" ||
 	fail "$build/lib/librelayfork.so.0 is not built"
 
 # Every shared library the programs load, at the path ldd found it, and
 # libgcc_s, which glibc loads itself for pthread_cancel().
-libs=$(ldd $programs "$build/lib/librelayfork.so.0" 2>/dev/null |
+# shellcheck disable=SC2086
+libs=$(ldd $paths "$build/lib/librelayfork.so.0" 2>/dev/null |
        awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 	    $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' | grep -v librelayfork)
 libs="$libs $(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ { print $NF; exit }')"
-for lib in $(echo $libs | tr ' ' '\n' | sort -u); do
+# shellcheck disable=SC2086
+for lib in $(printf '%s\n' $libs | sort -u); do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib" || fail "cannot copy $lib"
 done
@@ -261,7 +284,7 @@ failed=0
 echo
 echo "qemu: results on ${guest#RELAYFORK-GUEST }:"
 for name in $expected; do
-	line=$(echo "$results" | grep " test=$name " | head -n 1)
+	line=$(echo "$results" | grep -F " test=$name " | head -n 1)
 	rc=$(echo "$line" | sed -n 's/.* rc=\([0-9]*\).*/\1/p')
 	secs=$(echo "$line" | sed -n 's/.* seconds=\([0-9]*\).*/\1/p')
 	if [ -z "$line" ]; then
