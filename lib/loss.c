@@ -69,8 +69,10 @@ loss_observe(struct loss *l, uint32_t cpu, uint32_t seq)
 	}
 	l->seq_missing += gap - 1;
 	l->last_seq[cpu] = seq;
-	/* This message came after the loss, whatever its timestamp says. */
-	if (gap > 1 && l->overflow_pending)
+	/* A gap no report has counted yet: this message came after the
+	 * open overflow, whatever its timestamp says. */
+	if (l->overflow_pending &&
+	    l->seq_missing > l->overflow_lost + l->seq_reported)
 		l->overflow_gap = true;
 }
 

@@ -11,8 +11,9 @@
  *    seen (events queued again once the backlog was read), or when the
  *    socket runs dry.  The count is the socket's drop counter's growth.
  *    A timestamp can be older than its send (the sender was preempted in
- *    between), so when sequence numbers are tracked, a gap seen while
- *    an overflow is open makes the report due as well.
+ *    between), so when sequence numbers are tracked, a gap that no
+ *    report has counted yet, seen while an overflow is open, makes the
+ *    report due as well.
  *  - sequence: with every event type subscribed, gaps in the kernel's
  *    per-CPU sequence numbers count every event this socket did not
  *    get; those beyond the overflow drops are events the kernel failed
