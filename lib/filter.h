@@ -9,7 +9,7 @@
 #include <linux/filter.h>
 #include <stdint.h>
 
-#define FILTER_MAX_INSNS 16
+#define FILTER_MAX_INSNS 32
 
 struct filter_program {
 	struct sock_filter insns[FILTER_MAX_INSNS];
@@ -19,7 +19,9 @@ struct filter_program {
 /*
  * Build the program for a relayfork event mask.  It keeps the events the
  * mask asks for and every datagram too short or too strange to judge (the
- * library counts those), and drops acknowledgements.  Pure.
+ * library counts those), and drops acknowledgements; with
+ * RELAYFORK_EVENTS_SKIP_THREADS it also drops forks and exits of threads.
+ * Pure.
  */
 void filter_build(struct filter_program *prog, uint32_t mask);
 

@@ -49,6 +49,9 @@ struct relayfork_monitor {
 	int loop_refs;
 
 	unsigned int coalesce_usec;
+	/* The receive buffer asked for, and how far loss may grow it. */
+	size_t rcvbuf;
+	size_t rcvbuf_max;
 	/* The last wait found events: the next one sleeps first. */
 	bool busy;
 
@@ -129,6 +132,7 @@ relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor
 	socket_batch_init(m->batch);
 	/* A failure here is not fatal: the default buffer still works. */
 	(void)socket_set_rcvbuf(m->fd, DEFAULT_RCVBUF);
+	m->rcvbuf = DEFAULT_RCVBUF;
 	m->coalesce_usec = DEFAULT_COALESCE_USEC;
 	m->refcount = 1;
 	m->flags = flags;
@@ -180,33 +184,47 @@ wants_all(const struct relayfork_monitor *m)
 	return (m->mask & RELAYFORK_EVENTS_ALL) == RELAYFORK_EVENTS_ALL;
 }
 
-/* Install m->mask where it takes effect: the kernel or the socket. */
+static bool
+skips_threads(const struct relayfork_monitor *m)
+{
+	return m->mask & RELAYFORK_EVENTS_SKIP_THREADS;
+}
+
+/* The socket filter: the whole mask where the kernel cannot filter, the
+ * thread part (which no kernel filters) where it can. */
 static int
-apply_mask(struct relayfork_monitor *m)
+apply_socket_filter(struct relayfork_monitor *m)
 {
 	struct filter_program prog;
 
-	if (using_kernel_filter(m)) {
-		/* 6.6+: a repeated LISTEN only replaces this socket's mask;
-		 * it is not counted as another listener. */
-		return subscribe_send(m->fd, SUBSCRIBE_FILTERED,
-				      KCN_MCAST_LISTEN,
-				      subscribe_kernel_mask(m->mask), 0,
-				      m->cookie);
-	}
 	/* Everything wanted: no filter, so that acknowledgements (which
 	 * take sequence numbers too) keep the sequence whole. */
-	if (wants_all(m))
+	if (!skips_threads(m) && (using_kernel_filter(m) || wants_all(m)))
 		return socket_detach_filter(m->fd);
 	filter_build(&prog, m->mask);
 	return socket_attach_filter(m->fd, &prog);
+}
+
+/* Install m->mask where it takes effect: the kernel and the socket. */
+static int
+apply_mask(struct relayfork_monitor *m)
+{
+	int r = apply_socket_filter(m);
+
+	if (r < 0 || !using_kernel_filter(m))
+		return r;
+	/* 6.6+: a repeated LISTEN only replaces this socket's mask; it is
+	 * not counted as another listener. */
+	return subscribe_send(m->fd, SUBSCRIBE_FILTERED, KCN_MCAST_LISTEN,
+			      subscribe_kernel_mask(m->mask), 0, m->cookie);
 }
 
 /* Gaps in the sequence mean loss only when nothing is filtered. */
 static void
 update_tracking(struct relayfork_monitor *m)
 {
-	loss_track_sequence(&m->loss, m->started && wants_all(m));
+	loss_track_sequence(&m->loss,
+			    m->started && wants_all(m) && !skips_threads(m));
 }
 
 RELAYFORK_EXPORT int
@@ -216,9 +234,12 @@ relayfork_monitor_set_events(struct relayfork_monitor *m, uint32_t mask)
 	int r;
 
 	return_if_fail(m, -EINVAL);
-	return_if_fail(mask != 0, -EINVAL);
+	return_if_fail((mask & (RELAYFORK_EVENTS_ALL |
+				RELAYFORK_EVENTS_EXIT_FAILURE)) != 0,
+		       -EINVAL);
 	return_if_fail((mask & ~(uint32_t)(RELAYFORK_EVENTS_ALL |
-					   RELAYFORK_EVENTS_EXIT_FAILURE)) == 0,
+					   RELAYFORK_EVENTS_EXIT_FAILURE |
+					   RELAYFORK_EVENTS_SKIP_THREADS)) == 0,
 		       -EINVAL);
 
 	old = m->mask;
@@ -245,6 +266,7 @@ relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *m,
 {
 	return_if_fail(m, -EINVAL);
 	return_if_fail(bytes > 0, -EINVAL);
+	m->rcvbuf = bytes;
 	return socket_set_rcvbuf(m->fd, bytes);
 }
 
@@ -312,7 +334,9 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	 * no unwanted event slips in between.  The kernel keeps a
 	 * LISTEN's mask whether or not the socket has joined yet. */
 	if (using_kernel_filter(m)) {
-		r = send_request(m, KCN_MCAST_LISTEN);
+		r = apply_socket_filter(m);
+		if (r == 0)
+			r = send_request(m, KCN_MCAST_LISTEN);
 		if (r < 0)
 			return r;
 		r = socket_join(m->fd);
@@ -382,6 +406,9 @@ relayfork_monitor_get_fd(struct relayfork_monitor *m)
 static bool
 event_wanted(const struct relayfork_monitor *m, const struct relayfork_event *ev)
 {
+	if (skips_threads(m) && (ev->flags & RELAYFORK_EVENT_F_THREAD) &&
+	    (ev->type == RELAYFORK_EVENT_FORK || ev->type == RELAYFORK_EVENT_EXIT))
+		return false;
 	if (m->mask & (1u << ev->type))
 		return true;
 	return ev->type == RELAYFORK_EVENT_EXIT &&
@@ -415,6 +442,26 @@ make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev,
 						     : "receive buffer full, count unknown");
 }
 
+/* After an overflow: a bigger buffer, if the caller allowed it. */
+static void
+grow_buffer(struct relayfork_monitor *m)
+{
+	size_t want;
+	int r;
+
+	if (m->rcvbuf >= m->rcvbuf_max)
+		return;
+	want = m->rcvbuf * 2 < m->rcvbuf_max ? m->rcvbuf * 2 : m->rcvbuf_max;
+	r = socket_set_rcvbuf(m->fd, want);
+	if (r < 0) {
+		log_err(m, "cannot grow the receive buffer: %s", strerror(-r));
+		return;
+	}
+	m->rcvbuf = want;
+	log_info(m, "receive buffer grown to %zu bytes (the kernel granted %d)",
+		 want, r);
+}
+
 /*
  * Is a loss report due before *next (an event about to be delivered),
  * or, with next NULL, now that the socket is drained?  If so, fills *ev
@@ -438,6 +485,7 @@ take_loss(struct relayfork_monitor *m, const struct relayfork_event *next,
 		/* A second ENOBUFS whose drops the first report counted. */
 		if (n > 0) {
 			make_lost_event(m, ev, n, RELAYFORK_LOST_OVERFLOW);
+			grow_buffer(m);
 			return true;
 		}
 	}
@@ -570,6 +618,31 @@ relayfork_monitor_receive(struct relayfork_monitor *m,
 	return monitor_next(m, ev);
 }
 
+/*
+ * Dispatch and run hold a reference of their own while handlers run, so
+ * that a handler may drop the caller's; when only these are left, the
+ * caller has let go and the loop ends.
+ */
+static void
+loop_hold(struct relayfork_monitor *m)
+{
+	relayfork_monitor_ref(m);
+	m->loop_refs++;
+}
+
+static void
+loop_release(struct relayfork_monitor *m)
+{
+	m->loop_refs--;
+	relayfork_monitor_unref(m);
+}
+
+static bool
+caller_let_go(const struct relayfork_monitor *m)
+{
+	return m->refcount == m->loop_refs;
+}
+
 RELAYFORK_EXPORT int
 relayfork_monitor_dispatch(struct relayfork_monitor *m,
 			   relayfork_handler_t handler, void *userdata)
@@ -581,23 +654,19 @@ relayfork_monitor_dispatch(struct relayfork_monitor *m,
 	return_if_fail(handler, -EINVAL);
 	return_if_fail(!m->in_dispatch, -EBUSY);
 
-	/* Our own reference keeps m alive if the handler drops the
-	 * caller's. */
-	relayfork_monitor_ref(m);
-	m->loop_refs++;
+	loop_hold(m);
 	m->in_dispatch = true;
 	while ((r = monitor_next(m, &ev)) > 0) {
 		r = handler(m, &ev, userdata);
-		if (m->refcount == m->loop_refs) {
-			r = 0; /* the caller let go of the monitor */
+		if (caller_let_go(m)) {
+			r = 0;
 			break;
 		}
 		if (r != 0)
 			break;
 	}
 	m->in_dispatch = false;
-	m->loop_refs--;
-	relayfork_monitor_unref(m);
+	loop_release(m);
 	return r;
 }
 
@@ -647,19 +716,16 @@ relayfork_monitor_run(struct relayfork_monitor *m, relayfork_handler_t handler,
 	return_if_fail(m, -EINVAL);
 	return_if_fail(handler, -EINVAL);
 	return_if_fail(!m->in_dispatch, -EBUSY);
-	/* Keep m alive for the loop's own use if a handler lets go. */
-	relayfork_monitor_ref(m);
-	m->loop_refs++;
+	loop_hold(m);
 	for (;;) {
 		r = relayfork_monitor_wait(m, -1);
 		if (r < 0)
 			break;
 		r = relayfork_monitor_dispatch(m, handler, userdata);
-		if (r != 0 || m->refcount == m->loop_refs)
+		if (r != 0 || caller_let_go(m))
 			break;
 	}
-	m->loop_refs--;
-	relayfork_monitor_unref(m);
+	loop_release(m);
 	return r;
 }
 
@@ -670,6 +736,15 @@ relayfork_monitor_set_coalesce_delay(struct relayfork_monitor *m,
 	return_if_fail(m, -EINVAL);
 	return_if_fail(usec <= MAX_COALESCE_USEC, -EINVAL);
 	m->coalesce_usec = usec;
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_monitor_set_receive_buffer_growth(struct relayfork_monitor *m,
+					    size_t max_bytes)
+{
+	return_if_fail(m, -EINVAL);
+	m->rcvbuf_max = max_bytes;
 	return 0;
 }
 

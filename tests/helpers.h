@@ -94,6 +94,39 @@ evlog_find(const struct evlog *log, int type, pid_t pid)
 	return NULL;
 }
 
+/*
+ * The first event of this type about our child `pid`: after the child's
+ * fork (pids are reused, and an old task's exit can be reported late),
+ * and for an exit, one that names us as parent (or no one: the kernel
+ * reports the exit after the parent may have reaped the child).
+ */
+static inline const struct relayfork_event *
+evlog_find_child(const struct evlog *log, int type, pid_t pid)
+{
+	size_t i, start = 0;
+	bool forked = false;
+
+	for (i = 0; i < log->n && !forked; i++)
+		if (log->ev[i].type == RELAYFORK_EVENT_FORK &&
+		    log->ev[i].pid == pid &&
+		    log->ev[i].u.fork.parent_tgid == getpid()) {
+			start = i;
+			forked = true;
+		}
+	for (i = start; i < log->n; i++) {
+		const struct relayfork_event *ev = &log->ev[i];
+
+		if ((int)ev->type != type || ev->pid != pid)
+			continue;
+		if (forked && type == RELAYFORK_EVENT_EXIT &&
+		    ev->u.exit.parent_tgid != getpid() &&
+		    ev->u.exit.parent_tgid != 0)
+			continue;
+		return ev;
+	}
+	return NULL;
+}
+
 static inline size_t
 evlog_count(const struct evlog *log, int type, pid_t pid)
 {
@@ -118,8 +151,8 @@ evlog_drain(struct relayfork_monitor *m, struct evlog *log)
 }
 
 /*
- * Receive until an event of this type about this pid is logged, or
- * timeout_ms passes.  Returns it, or NULL.
+ * Receive until an event of this type about our child pid is logged
+ * (see evlog_find_child()), or timeout_ms passes.  Returns it, or NULL.
  */
 static inline const struct relayfork_event *
 evlog_wait(struct relayfork_monitor *m, struct evlog *log, int type, pid_t pid,
@@ -135,7 +168,7 @@ evlog_wait(struct relayfork_monitor *m, struct evlog *log, int type, pid_t pid,
 
 		if (evlog_drain(m, log) < 0)
 			return NULL;
-		found = evlog_find(log, type, pid);
+		found = evlog_find_child(log, type, pid);
 		if (found)
 			return found;
 		left = deadline - now_ms();
@@ -309,3 +342,44 @@ stop_receiver(pid_t pid, int rfd)
 	close(rfd);
 }
 
+
+#include <grp.h>
+#include <sys/resource.h>
+
+/*
+ * A receiver that never reads its queue: it blocks the signal, becomes
+ * user `uid` (pending signals are counted per user: a user of its own
+ * keeps the count to it) with RLIMIT_SIGPENDING `limit`, and waits.
+ * Root only.  Returns its pid once it is ready.
+ */
+static inline pid_t
+start_slow_receiver(int signo, uid_t uid, rlim_t limit)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit lim = { limit, limit };
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, signo);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0 ||
+		    setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}

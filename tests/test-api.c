@@ -70,6 +70,9 @@ test_bad_values(void **state)
 	assert_int_equal(relayfork_monitor_set_events(m, 1u << 0), -EINVAL);
 	assert_int_equal(relayfork_monitor_set_events(m, 1u << 10), -EINVAL);
 	assert_int_equal(relayfork_monitor_set_events(m, 1u << 31), -EINVAL);
+	/* A modifier alone selects no event type. */
+	assert_int_equal(relayfork_monitor_set_events(m,
+			 RELAYFORK_EVENTS_SKIP_THREADS), -EINVAL);
 	/* A rejected mask leaves the old one in place. */
 	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_ALL);
 	assert_int_equal(relayfork_monitor_set_events(m,

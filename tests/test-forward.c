@@ -329,36 +329,12 @@ test_full_queue_counted(void **state)
 	struct relayfork_forwarder *f = NULL;
 	struct relayfork_event ev;
 	uint64_t sent, dropped;
-	int ready[2];
 	pid_t slow;
-	char c;
 	int i;
 
 	if (geteuid() != 0)
 		skip(); /* needs a uid of its own for the receiver */
-	assert_int_equal(pipe(ready), 0);
-	slow = fork();
-	if (slow == 0) {
-		struct rlimit lim = { 3, 3 };
-		sigset_t set;
-
-		/* Pending signals are counted per user: a user of its own
-		 * keeps the count to this receiver. */
-		sigemptyset(&set);
-		sigaddset(&set, SIGRTMIN);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0 ||
-		    setgroups(0, NULL) < 0 || setresgid(4250, 4250, 4250) < 0 ||
-		    setresuid(4250, 4250, 4250) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause(); /* never reads its queue */
-		_exit(0);
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
+	slow = start_slow_receiver(SIGRTMIN, 4250, 3);
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
 	assert_int_equal(relayfork_forwarder_add(f, slow), 0);

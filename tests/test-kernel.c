@@ -132,8 +132,8 @@ test_fork_exec_exit(void **state)
 	status = wait_child(child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 	assert_non_null(exit_ev);
-	fork_ev = evlog_find(&f->log, RELAYFORK_EVENT_FORK, child);
-	exec_ev = evlog_find(&f->log, RELAYFORK_EVENT_EXEC, child);
+	fork_ev = evlog_find_child(&f->log, RELAYFORK_EVENT_FORK, child);
+	exec_ev = evlog_find_child(&f->log, RELAYFORK_EVENT_EXEC, child);
 	assert_non_null(fork_ev);
 	assert_non_null(exec_ev);
 
@@ -194,7 +194,7 @@ test_uid_gid(void **state)
 
 	assert_int_equal(wait_child(child), 0);
 	uid = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_UID, child, WAIT_MS);
-	gid = evlog_find(&f->log, RELAYFORK_EVENT_GID, child);
+	gid = evlog_find_child(&f->log, RELAYFORK_EVENT_GID, child);
 	assert_non_null(uid);
 	assert_non_null(gid);
 	assert_int_equal(gid->u.gid.rgid, 1234);
@@ -317,7 +317,7 @@ test_coredump(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 
 	exit_ev = evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child, WAIT_MS);
-	core = evlog_find(&f->log, RELAYFORK_EVENT_COREDUMP, child);
+	core = evlog_find_child(&f->log, RELAYFORK_EVENT_COREDUMP, child);
 	assert_non_null(exit_ev);
 	assert_non_null(core);
 	assert_true(core < exit_ev);
@@ -365,7 +365,7 @@ test_thread(void **state)
 	/* The kernel names the creating process's parent for a thread. */
 	assert_int_equal(thr->u.fork.parent_tgid, getpid());
 
-	thr_exit = evlog_find(&f->log, RELAYFORK_EVENT_EXIT, thr->pid);
+	thr_exit = evlog_find_child(&f->log, RELAYFORK_EVENT_EXIT, thr->pid);
 	assert_non_null(thr_exit);
 	assert_int_equal(thr_exit->tgid, child);
 	assert_int_equal(thr_exit->flags & RELAYFORK_EVENT_F_THREAD,
@@ -471,8 +471,8 @@ check_filter(unsigned int flags, int expected_mode)
 		/* Failures only: the grandchild's exit 1, not the exit 0. */
 		if (!(masks[i] & RELAYFORK_EVENTS_EXIT) &&
 		    (masks[i] & RELAYFORK_EVENTS_EXIT_FAILURE)) {
-			assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
-			assert_non_null(evlog_find(&log, RELAYFORK_EVENT_EXIT,
+			assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
+			assert_non_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT,
 						   grandchild));
 		}
 		assert_true(relayfork_monitor_get_counter(
@@ -502,6 +502,38 @@ test_filter_socket(void **state)
 }
 
 static void
+check_skip_threads(unsigned int flags)
+{
+	struct relayfork_monitor *m =
+		start_monitor(flags, RELAYFORK_EVENTS_ALL |
+					     RELAYFORK_EVENTS_SKIP_THREADS);
+	struct evlog log = { 0 };
+	pid_t child = spawn(run_thread, NULL);
+	size_t i;
+
+	assert_int_equal(wait_child(child), 0);
+	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
+	assert_non_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
+	for (i = 0; i < log.n; i++)
+		if (log.ev[i].type == RELAYFORK_EVENT_FORK ||
+		    log.ev[i].type == RELAYFORK_EVENT_EXIT)
+			assert_int_equal(log.ev[i].flags & RELAYFORK_EVENT_F_THREAD,
+					 0);
+	/* Dropped before the queue, not by the library. */
+	assert_int_equal(relayfork_monitor_get_counter(m, RELAYFORK_COUNTER_FILTERED),
+			 0);
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
+static void
+test_skip_threads(void **state)
+{
+	check_skip_threads(0);
+	check_skip_threads(RELAYFORK_MONITOR_NO_KERNEL_FILTER);
+}
+
+static void
 test_filter_change_while_running(void **state)
 {
 	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_FORK);
@@ -512,7 +544,7 @@ test_filter_change_while_running(void **state)
 	wait_child(child);
 	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_FORK, child, WAIT_MS));
 	evlog_collect_for(m, &log, 100);
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
 
 	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_EXIT), 0);
 	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_EXIT);
@@ -520,7 +552,7 @@ test_filter_change_while_running(void **state)
 	child = spawn(run_exit3, NULL);
 	wait_child(child);
 	assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_EXIT, child, WAIT_MS));
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
 	relayfork_monitor_unref(m);
 	evlog_free(&log);
 }
@@ -606,7 +638,7 @@ test_forged_event_dropped(void **state)
 	wait_child(child);
 	assert_non_null(evlog_wait(f->m, &f->log, RELAYFORK_EVENT_EXIT, child,
 				   WAIT_MS));
-	assert_null(evlog_find(&f->log, RELAYFORK_EVENT_FORK, 0x7ffffff0));
+	assert_null(evlog_find_child(&f->log, RELAYFORK_EVENT_FORK, 0x7ffffff0));
 	assert_true(relayfork_monitor_get_counter(f->m, RELAYFORK_COUNTER_FOREIGN) >
 		    foreign);
 }
@@ -701,8 +733,8 @@ test_stop_and_restart(void **state)
 	child = spawn(run_exit3, NULL);
 	wait_child(child);
 	evlog_collect_for(m, &log, 200);
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_FORK, child));
-	assert_null(evlog_find(&log, RELAYFORK_EVENT_EXIT, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_FORK, child));
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
 
 	assert_int_equal(relayfork_monitor_start(m), 0);
 	assert_int_equal(relayfork_monitor_start(m), 0); /* idempotent */
@@ -989,6 +1021,44 @@ storm(int n, int cpu)
  * (the reports add up to every sequence number missing from what was
  * delivered, and to the socket's drop counter).
  */
+static int
+stop_from_handler(struct relayfork_monitor *m, const struct relayfork_event *ev,
+		  void *userdata)
+{
+	int *calls = userdata;
+
+	if ((*calls)++ == 0) {
+		/* Both are allowed in a handler; dispatch goes on with what
+		 * was received already. */
+		assert_int_equal(relayfork_monitor_set_events(m,
+				 RELAYFORK_EVENTS_EXIT), 0);
+		assert_int_equal(relayfork_monitor_stop(m), 0);
+	}
+	return 0;
+}
+
+static void
+test_handler_stops_monitor(void **state)
+{
+	struct relayfork_monitor *m = start_monitor(0, RELAYFORK_EVENTS_ALL);
+	struct evlog log = { 0 };
+	int calls = 0;
+	pid_t child;
+
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	wait_readable(m);
+	assert_int_equal(relayfork_monitor_dispatch(m, stop_from_handler, &calls), 0);
+	assert_true(calls >= 1);
+	/* Stopped: a new child is not reported. */
+	child = spawn(run_exit3, NULL);
+	wait_child(child);
+	evlog_collect_for(m, &log, 200);
+	assert_null(evlog_find_child(&log, RELAYFORK_EVENT_EXIT, child));
+	relayfork_monitor_unref(m);
+	evlog_free(&log);
+}
+
 static void
 test_loss_order_and_count(void **state)
 {
@@ -1170,6 +1240,7 @@ main(void)
 		cmocka_unit_test(test_filter_kernel),
 		cmocka_unit_test(test_filter_socket),
 		cmocka_unit_test(test_filter_change_while_running),
+		cmocka_unit_test(test_skip_threads),
 		cmocka_unit_test(test_unprivileged_listener),
 		cmocka_unit_test_setup_teardown(test_forged_event_dropped, setup,
 						teardown),
@@ -1183,6 +1254,7 @@ main(void)
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_dispatch_stops_and_resumes),
 		cmocka_unit_test(test_dispatch_handler_unrefs),
+		cmocka_unit_test(test_handler_stops_monitor),
 		cmocka_unit_test(test_loss_order_and_count),
 		cmocka_unit_test(test_wait_and_run),
 		cmocka_unit_test(test_log_function),

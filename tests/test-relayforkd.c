@@ -538,36 +538,14 @@ static void
 test_full_queue_counted(void **state)
 {
 	struct daemon *d = *state;
-	int ready[2], rb;
+	int rb;
 	pid_t slow, b, x = 0;
 	char line[128];
 	const char *stats;
 	unsigned long long sent = 0, dropped = 0;
 	int i;
-	char c;
 
-	assert_int_equal(pipe(ready), 0);
-	slow = fork();
-	if (slow == 0) {
-		struct rlimit lim = { 3, 3 };
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGRTMIN);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		/* Pending signals are counted per user. */
-		if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0 ||
-		    setgroups(0, NULL) < 0 || setresgid(4252, 4252, 4252) < 0 ||
-		    setresuid(4252, 4252, 4252) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
+	slow = start_slow_receiver(SIGRTMIN, 4252, 3);
 	b = start_receiver(SIGRTMIN, &rb);
 	snprintf(line, sizeof(line), "%d\n%d\n", (int)slow, (int)b);
 	assert_int_equal(write_file(d->processes, line), 0);

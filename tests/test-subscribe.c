@@ -216,6 +216,53 @@ test_filter_keeps_short_datagrams(void **state)
 	assert_true(prog.len <= FILTER_MAX_INSNS);
 }
 
+/* A fork or exit datagram about pid/tgid. */
+static uint32_t
+run_task(const struct filter_program *prog, uint32_t what, int32_t pid,
+	 int32_t tgid, uint32_t exit_code)
+{
+	unsigned char buf[DGRAM_EVENT_LEN];
+	struct dgram_event e = { .what = what };
+
+	if (what == KCN_EVENT_FORK) {
+		e.data[0] = e.data[1] = 1;
+		e.data[2] = (uint32_t)pid;
+		e.data[3] = (uint32_t)tgid;
+	} else {
+		e.data[0] = (uint32_t)pid;
+		e.data[1] = (uint32_t)tgid;
+		e.data[2] = exit_code;
+	}
+	dgram_put_event(buf, &e);
+	return filter_run(prog, buf, sizeof(buf));
+}
+
+static void
+test_filter_skip_threads(void **state)
+{
+	struct filter_program prog;
+
+	filter_build(&prog, RELAYFORK_EVENTS_ALL | RELAYFORK_EVENTS_SKIP_THREADS);
+	assert_true(prog.len <= FILTER_MAX_INSNS);
+	assert_int_not_equal(run_task(&prog, KCN_EVENT_FORK, 10, 10, 0), 0);
+	assert_int_equal(run_task(&prog, KCN_EVENT_FORK, 11, 10, 0), 0);
+	assert_int_not_equal(run_task(&prog, KCN_EVENT_EXIT, 10, 10, 0), 0);
+	assert_int_equal(run_task(&prog, KCN_EVENT_EXIT, 11, 10, 0), 0);
+	/* Other events of threads stay: a thread may rename itself. */
+	assert_int_not_equal(run_task(&prog, KCN_EVENT_COMM, 11, 10, 0), 0);
+	assert_int_equal(run_on(&prog, KCN_EVENT_NONE, 0), 0);
+
+	/* With "failures only": a thread's failing exit is still a thread. */
+	filter_build(&prog, RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT_FAILURE |
+				    RELAYFORK_EVENTS_SKIP_THREADS);
+	assert_int_not_equal(run_task(&prog, KCN_EVENT_EXIT, 10, 10, 256), 0);
+	assert_int_equal(run_task(&prog, KCN_EVENT_EXIT, 10, 10, 0), 0);
+	assert_int_equal(run_task(&prog, KCN_EVENT_EXIT, 11, 10, 256), 0);
+	assert_int_equal(run_task(&prog, KCN_EVENT_FORK, 11, 10, 0), 0);
+	assert_int_not_equal(run_task(&prog, KCN_EVENT_FORK, 12, 12, 0), 0);
+	assert_int_equal(run_on(&prog, KCN_EVENT_EXEC, 0), 0);
+}
+
 static void
 test_filter_acks_only(void **state)
 {
@@ -239,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_filter_failures_only),
 		cmocka_unit_test(test_filter_keeps_short_datagrams),
 		cmocka_unit_test(test_filter_acks_only),
+		cmocka_unit_test(test_filter_skip_threads),
 	};
 
 	return cmocka_run_group_tests_name("subscribe", tests, NULL, NULL);

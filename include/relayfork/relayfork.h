@@ -118,6 +118,11 @@ enum relayfork_event_type {
  * RELAYFORK_EVENTS_EXIT_FAILURE selects only exits with a non-zero wait
  * status (a non-zero exit code or death by a signal); together with
  * RELAYFORK_EVENTS_EXIT it changes nothing (all exits are wanted).
+ *
+ * RELAYFORK_EVENTS_SKIP_THREADS drops the fork and exit events of
+ * threads (RELAYFORK_EVENT_F_THREAD), in a socket filter where the
+ * kernel applies it before queueing: a program that follows processes
+ * does not even wake up for a thread storm.
  */
 enum relayfork_event_mask {
 	RELAYFORK_EVENTS_FORK = 1 << RELAYFORK_EVENT_FORK,
@@ -130,6 +135,7 @@ enum relayfork_event_mask {
 	RELAYFORK_EVENTS_COMM = 1 << RELAYFORK_EVENT_COMM,
 	RELAYFORK_EVENTS_COREDUMP = 1 << RELAYFORK_EVENT_COREDUMP,
 	RELAYFORK_EVENTS_EXIT_FAILURE = 1 << 16,
+	RELAYFORK_EVENTS_SKIP_THREADS = 1 << 17,
 	RELAYFORK_EVENTS_ALL = 0x3fe
 };
 
@@ -529,6 +535,19 @@ int relayfork_monitor_set_coalesce_delay(struct relayfork_monitor *monitor,
 					 unsigned int usec);
 
 /**
+ * relayfork_monitor_set_receive_buffer_growth() - grow after a loss.
+ * @max_bytes: the largest size to grow to; 0 (the default) never grows.
+ *
+ * After each overflow the receive buffer doubles, up to @max_bytes, so
+ * that a burst lost once is not lost again.  Without CAP_NET_ADMIN the
+ * kernel's net.core.rmem_max still caps it.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_monitor_set_receive_buffer_growth(struct relayfork_monitor *monitor,
+						size_t max_bytes);
+
+/**
  * relayfork_monitor_get_filter_mode() - how the event mask is applied.
  *
  * Return: an enum relayfork_filter_mode value; RELAYFORK_FILTER_UNKNOWN
@@ -577,6 +596,55 @@ const char *relayfork_event_type_name(int type);
  * Thread-safe.
  */
 const char *relayfork_strerror(int error);
+
+/*
+ * Snapshots
+ * =========
+ *
+ * After a RELAYFORK_EVENT_LOST a consumer that keeps a table of
+ * processes no longer knows which ones were created or exited meanwhile.
+ * A snapshot lists the processes (and optionally threads) that exist now,
+ * read from /proc, as synthetic fork events: processes in the table that
+ * are missing from it have exited; processes in it that the table lacks
+ * were created.  Keep receiving while reconciling: events that arrive
+ * after the snapshot was taken are newer than it.
+ */
+
+struct relayfork_snapshot;
+
+/** Flags for relayfork_snapshot_new(). */
+enum relayfork_snapshot_flags {
+	/** List threads too, not only processes. */
+	RELAYFORK_SNAPSHOT_THREADS = 1 << 0
+};
+
+/**
+ * relayfork_snapshot_new() - start listing the tasks that exist now.
+ * @flags: 0 or RELAYFORK_SNAPSHOT_THREADS.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, or the error of opening /proc.
+ */
+int relayfork_snapshot_new(unsigned int flags,
+			   struct relayfork_snapshot **ret_snapshot);
+
+/**
+ * relayfork_snapshot_next() - the next task, as a synthetic fork event.
+ *
+ * @event is a RELAYFORK_EVENT_FORK with RELAYFORK_EVENT_F_SYNTHETIC set
+ * (and RELAYFORK_EVENT_F_THREAD for threads): @pid and @tgid name the
+ * task, u.fork.parent_pid and parent_tgid its parent process as /proc
+ * says, @timestamp_ns its start time (CLOCK_MONOTONIC; tasks started
+ * during a suspend may show a time before it), @cpu and @seq 0.  Tasks
+ * that exit while the list is read are skipped.
+ *
+ * Return: 1 when @event was filled, 0 at the end, or a negative errno.
+ */
+int relayfork_snapshot_next(struct relayfork_snapshot *snapshot,
+			    struct relayfork_event *event);
+
+/** relayfork_snapshot_unref() - free a snapshot; accepts NULL, returns NULL. */
+struct relayfork_snapshot *
+relayfork_snapshot_unref(struct relayfork_snapshot *snapshot);
 
 /*
  * Signal forwarding

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * --check: can this machine deliver process events to us, and if not,
+ * why and what to do.  Each line is one fact; the last says yes or no.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkwatch.h"
+
+#define CAP_NET_ADMIN_BIT 12
+#define PROC_USER_INIT_INO 0xEFFFFFFDu
+#define PROC_PID_INIT_INO 0xEFFFFFFCu
+
+static const char *
+connector_state(void)
+{
+	char line[128];
+	bool found = false;
+	FILE *f = fopen("/proc/net/connector", "re");
+
+	if (!f)
+		return "unknown: /proc/net/connector is missing (another network "
+		       "namespace, or CONFIG_CONNECTOR=n)";
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "cn_proc", 7) == 0;
+	fclose(f);
+	return found ? "present (cn_proc in /proc/net/connector)"
+		     : "absent: the kernel lacks CONFIG_PROC_EVENTS";
+}
+
+static const char *
+namespace_state(const char *path, unsigned long initial)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return "unknown";
+	return st.st_ino == initial ? "initial" : "NOT the initial one";
+}
+
+static bool
+has_cap_net_admin(void)
+{
+	char line[128];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
+			break;
+	fclose(f);
+	return caps & (UINT64_C(1) << CAP_NET_ADMIN_BIT);
+}
+
+static long
+read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Fork a child and wait for its fork event: the end-to-end proof. */
+static bool
+event_arrives(struct relayfork_monitor *m)
+{
+	struct relayfork_event ev;
+	struct timespec start, now;
+	pid_t child = fork();
+
+	if (child < 0)
+		return false;
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+				      .events = POLLIN };
+
+		while (relayfork_monitor_receive(m, &ev) > 0)
+			if (ev.type == RELAYFORK_EVENT_FORK && ev.pid == child)
+				return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= 2)
+			return false;
+		poll(&pfd, 1, 100);
+	}
+}
+
+int
+check_run(FILE *out)
+{
+	struct relayfork_monitor *m = NULL;
+	struct utsname u;
+	long rmem_max = read_long("/proc/sys/net/core/rmem_max");
+	int r, granted = 0, mode = 0;
+	bool works;
+
+	uname(&u);
+	fprintf(out, "kernel:          %s %s %s\n", u.sysname, u.release,
+		u.machine);
+	fprintf(out, "proc connector:  %s\n", connector_state());
+	fprintf(out, "user namespace:  %s\n",
+		namespace_state("/proc/self/ns/user", PROC_USER_INIT_INO));
+	fprintf(out, "pid namespace:   %s\n",
+		namespace_state("/proc/self/ns/pid", PROC_PID_INIT_INO));
+	fprintf(out, "privileges:      uid %u, CAP_NET_ADMIN %s (needed only "
+		"before Linux 6.6)\n",
+		(unsigned)geteuid(), has_cap_net_admin() ? "yes" : "no");
+
+	r = relayfork_monitor_new(0, &m);
+	if (r == 0) {
+		granted = relayfork_monitor_set_receive_buffer_size(m, 8 << 20);
+		r = relayfork_monitor_start(m);
+	}
+	if (r < 0) {
+		fprintf(out, "subscription:    FAILED\n\n");
+		fprintf(out, "Process events do not work here: %s\n",
+			relayfork_strerror(r));
+		relayfork_monitor_unref(m);
+		return 1;
+	}
+	mode = relayfork_monitor_get_filter_mode(m);
+	fprintf(out, "subscription:    works\n");
+	fprintf(out, "event filter:    %s\n",
+		mode == RELAYFORK_FILTER_KERNEL
+			? "in the kernel (Linux 6.6 or later)"
+			: "socket filter in forkwatch's process (kernel before 6.6)");
+	/* The kernel reports twice the size, counting its overhead. */
+	fprintf(out, "receive buffer:  %d KiB, about %d events (net.core.rmem_max "
+		"%ld%s)\n",
+		granted / 2 / 1024, granted / 832, rmem_max,
+		has_cap_net_admin() ? ", exceeded with CAP_NET_ADMIN" : "");
+	works = event_arrives(m);
+	fprintf(out, "test event:      %s\n",
+		works ? "a fork of ours arrived"
+		      : "NONE arrived within 2 seconds");
+	relayfork_monitor_unref(m);
+	if (!works) {
+		fprintf(out, "\nProcess events do not work here: the subscription "
+			"was accepted but nothing arrives; the kernel ignores "
+			"subscriptions from containers and builds without "
+			"CONFIG_PROC_EVENTS.\n");
+		return 1;
+	}
+	fprintf(out, "\nProcess events work here.\n");
+	return 0;
+}

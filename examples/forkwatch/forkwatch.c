@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * forkwatch - watch process events live.
+ *
+ * Also the reference example of librelayfork's fd API in a real event
+ * loop: one poll(2) over the monitor's descriptor, a signalfd for
+ * SIGINT/SIGTERM and timerfds for --duration and --stats-interval.
+ * After each drain it waits a millisecond before looking at the monitor
+ * again (wake-up coalescing): under load one wake-up then handles a
+ * batch of events instead of one.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkwatch.h"
+
+#define COALESCE_MS 1
+#define TREE_MAX (1u << 22) /* PID_MAX_LIMIT */
+
+struct watch {
+	struct config cfg;
+	struct relayfork_monitor *monitor;
+	struct procs *procs;
+	struct render render;
+	struct stats stats;
+	struct stats interval;
+	bool need_procs;	/* names, users: /proc is read */
+	uint64_t shown;
+	bool done;
+	/* --tree: the pids followed, as a bitmap indexed by pid. */
+	unsigned char *tree;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool
+tree_has(const struct watch *w, pid_t pid)
+{
+	return pid > 0 && (unsigned)pid < TREE_MAX &&
+	       (w->tree[pid / 8] & (1u << (pid % 8)));
+}
+
+static void
+tree_set(struct watch *w, pid_t pid, bool on)
+{
+	if (pid <= 0 || (unsigned)pid >= TREE_MAX)
+		return;
+	if (on)
+		w->tree[pid / 8] |= (unsigned char)(1u << (pid % 8));
+	else
+		w->tree[pid / 8] &= (unsigned char)~(1u << (pid % 8));
+}
+
+/* --pid and --tree, decided from the event alone. */
+static bool
+pid_filter(struct watch *w, const struct relayfork_event *ev)
+{
+	bool process_fork = ev->type == RELAYFORK_EVENT_FORK &&
+			    !(ev->flags & RELAYFORK_EVENT_F_THREAD);
+
+	if (w->cfg.pid)
+		return ev->tgid == w->cfg.pid ||
+		       (process_fork && ev->u.fork.parent_tgid == w->cfg.pid);
+	if (w->cfg.tree) {
+		/* Follow the tree as it grows. */
+		if (process_fork && tree_has(w, ev->u.fork.parent_tgid))
+			tree_set(w, ev->pid, true);
+		return tree_has(w, ev->tgid);
+	}
+	return true;
+}
+
+/* --uid and --comm need to know the process. */
+static bool
+proc_filter(struct watch *w, const struct relayfork_event *ev,
+	    const struct proc *proc)
+{
+	if (w->cfg.have_uid) {
+		bool match = proc && proc->uid_known && proc->uid == w->cfg.uid;
+
+		if (ev->type == RELAYFORK_EVENT_UID)
+			match = match || ev->u.uid.ruid == w->cfg.uid ||
+				ev->u.uid.euid == w->cfg.uid;
+		if (!match)
+			return false;
+	}
+	if (w->cfg.comm) {
+		const char *base = NULL;
+
+		if (!proc)
+			return false;
+		if (proc->cmdline) {
+			/* The program's file name, as typed, matches too. */
+			const char *end = strchr(proc->cmdline, ' ');
+			const char *slash;
+
+			base = proc->cmdline;
+			slash = memrchr(base, '/', end ? (size_t)(end - base)
+						       : strlen(base));
+			if (slash)
+				base = slash + 1;
+		}
+		if (fnmatch(w->cfg.comm, proc->comm, 0) != 0 &&
+		    (!base || fnmatch(w->cfg.comm, base, FNM_PERIOD) != 0)) {
+			char argv0[256];
+			size_t len = strcspn(base ? base : "", " ");
+
+			if (!base || len >= sizeof(argv0))
+				return false;
+			memcpy(argv0, base, len);
+			argv0[len] = '\0';
+			if (fnmatch(w->cfg.comm, argv0, 0) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void
+handle(struct watch *w, const struct relayfork_event *ev)
+{
+	const struct proc *proc = NULL;
+	bool process_exit, shown;
+
+	if (ev->type == RELAYFORK_EVENT_LOST) {
+		stats_count(&w->stats, ev);
+		stats_count(&w->interval, ev);
+		if (!w->cfg.quiet)
+			render_lost(&w->render, ev);
+		return;
+	}
+	process_exit = ev->type == RELAYFORK_EVENT_EXIT && ev->pid == ev->tgid;
+	shown = show_event(w->cfg.show, ev) && pid_filter(w, ev);
+	if (w->need_procs) {
+		procs_update(w->procs, ev);
+		proc = procs_get(w->procs, ev->pid, ev->timestamp_ns);
+		if (!proc && ev->pid != ev->tgid)
+			proc = procs_get(w->procs, ev->tgid, ev->timestamp_ns);
+		shown = shown && proc_filter(w, ev, proc);
+	}
+	if (shown && !w->done) {
+		stats_count(&w->stats, ev);
+		stats_count(&w->interval, ev);
+		if (!w->cfg.quiet)
+			render_event(&w->render, ev, proc);
+		w->shown++;
+		if (w->cfg.count && w->shown >= w->cfg.count)
+			w->done = true;
+	}
+	if (ev->type == RELAYFORK_EVENT_EXIT) {
+		if (w->need_procs)
+			procs_forget(w->procs, ev->pid);
+		if (process_exit && w->tree)
+			tree_set(w, ev->pid, false);
+	}
+}
+
+/* Receive everything waiting; returns how many events, or -errno. */
+static int
+drain(struct watch *w)
+{
+	struct relayfork_event ev;
+	int n = 0, r;
+
+	render_sync_clock(&w->render);
+	if (w->procs)
+		procs_sync_clock(w->procs);
+	while (!w->done && (r = relayfork_monitor_receive(w->monitor, &ev)) > 0) {
+		handle(w, &ev);
+		n++;
+	}
+	if (w->done)
+		return n;
+	return r < 0 ? r : n;
+}
+
+static int
+make_timer(double seconds, bool repeat)
+{
+	struct itimerspec its = { 0 };
+	int fd;
+
+	if (seconds <= 0)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	its.it_value.tv_sec = (time_t)seconds;
+	its.it_value.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1;
+	if (repeat)
+		its.it_interval = its.it_value;
+	timerfd_settime(fd, 0, &its, NULL);
+	return fd;
+}
+
+static int
+setup(struct watch *w)
+{
+	uint32_t mask = show_to_mask(w->cfg.show);
+	int r;
+
+	/* Names and users are shown, or filtered on: keep the process
+	 * table, which needs the events that change it, shown or not. */
+	w->need_procs = !w->cfg.quiet || w->cfg.have_uid || w->cfg.comm;
+	if (w->need_procs)
+		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXEC |
+			RELAYFORK_EVENTS_EXIT | RELAYFORK_EVENTS_COMM |
+			RELAYFORK_EVENTS_UID;
+	if (w->cfg.tree)
+		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT;
+
+	r = relayfork_monitor_new(0, &w->monitor);
+	if (r == 0)
+		r = relayfork_monitor_set_events(w->monitor, mask);
+	if (r == 0 && w->cfg.buffer) {
+		r = relayfork_monitor_set_receive_buffer_size(w->monitor,
+							      w->cfg.buffer);
+		r = r > 0 ? 0 : r;
+	}
+	if (r == 0 && w->need_procs)
+		r = procs_new(&w->procs);
+	if (r == 0 && w->cfg.tree) {
+		size_t max = 1u << 16, n, i;
+		pid_t *set = calloc(max, sizeof(*set));
+
+		w->tree = calloc(TREE_MAX / 8, 1);
+		if (!set || !w->tree) {
+			free(set);
+			return -ENOMEM;
+		}
+		/* Descendants that exist already are in the tree too. */
+		n = procs_descendants(w->cfg.tree, set, max);
+		for (i = 0; i < n; i++)
+			tree_set(w, set[i], true);
+		free(set);
+	}
+	if (r == 0)
+		r = relayfork_monitor_start(w->monitor);
+	/* After subscribing, so that no process falls between the scan
+	 * and the first event. */
+	if (r == 0 && w->procs)
+		procs_scan(w->procs);
+	return r;
+}
+
+/* The loop: events, signals, timers; a short pause after each batch. */
+static int
+watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
+{
+	struct pollfd pfd[4] = {
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = duration_fd, .events = POLLIN },
+		{ .fd = stats_fd, .events = POLLIN },
+		{ .fd = relayfork_monitor_get_fd(w->monitor), .events = POLLIN },
+	};
+	bool busy = false;
+	int r = 0;
+
+	while (!w->done) {
+		/* After a batch, leave the monitor out for a moment so that
+		 * the kernel queues the next batch; signals and timers are
+		 * still seen at once. */
+		int n = poll(pfd, busy ? 3 : 4, busy ? COALESCE_MS : -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		busy = false;
+		if (pfd[0].revents || pfd[1].revents)
+			break;
+		if (pfd[2].revents) {
+			uint64_t ticks;
+
+			if (read(stats_fd, &ticks, sizeof(ticks)) > 0) {
+				stats_print(&w->interval, w->procs, stdout,
+					    w->cfg.json, now_ns(), false);
+				stats_init(&w->interval, now_ns());
+			}
+		}
+		if (n == 0 || pfd[3].revents) {
+			/* POLLERR too: the kernel dropped events, and the
+			 * library reports how many. */
+			r = drain(w);
+			if (r < 0)
+				break;
+			busy = r > 0;
+			r = 0;
+			if (fflush(stdout) != 0)
+				break; /* the reader went away */
+		}
+	}
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct watch w = { 0 };
+	int sfd, duration_fd, stats_fd, r;
+	sigset_t mask;
+
+	r = options_parse(argc, argv, &w.cfg);
+	if (r >= 0)
+		return r;
+	if (w.cfg.check)
+		return check_run(stdout);
+
+	/* Signals arrive on a descriptor, so the loop never races them;
+	 * a closed pipe shows as a write error. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		perror("forkwatch: signalfd");
+		return 1;
+	}
+
+	r = setup(&w);
+	if (r < 0) {
+		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
+		relayfork_monitor_unref(w.monitor);
+		procs_free(w.procs);
+		free(w.tree);
+		return 1;
+	}
+
+	w.render = (struct render){ .out = stdout, .json = w.cfg.json,
+				    .color = w.cfg.color };
+	stats_init(&w.stats, now_ns());
+	stats_init(&w.interval, now_ns());
+	duration_fd = make_timer(w.cfg.duration, false);
+	stats_fd = make_timer(w.cfg.stats_interval, true);
+
+	r = watch_loop(&w, sfd, duration_fd, stats_fd);
+	if (r < 0)
+		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
+	if (w.cfg.stats)
+		stats_print(&w.stats, w.procs, stdout, w.cfg.json, now_ns(), true);
+	if (fflush(stdout) != 0 && errno != EPIPE)
+		r = -errno;
+
+	relayfork_monitor_unref(w.monitor);
+	procs_free(w.procs);
+	stats_free(&w.stats);
+	stats_free(&w.interval);
+	free(w.tree);
+	if (duration_fd >= 0)
+		close(duration_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	close(sfd);
+	return r < 0 ? 1 : 0;
+}

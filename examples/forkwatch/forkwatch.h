@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* forkwatch's parts: options, the process table, output, statistics. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <relayfork/relayfork.h>
+
+/* What -e selected, in forkwatch's terms (thread is not a kernel type). */
+enum show {
+	SHOW_FORK = 1 << 0,
+	SHOW_EXEC = 1 << 1,
+	SHOW_EXIT = 1 << 2,
+	SHOW_UID = 1 << 3,
+	SHOW_GID = 1 << 4,
+	SHOW_SID = 1 << 5,
+	SHOW_PTRACE = 1 << 6,
+	SHOW_COMM = 1 << 7,
+	SHOW_COREDUMP = 1 << 8,
+	SHOW_THREAD = 1 << 9,	/* forks and exits of threads */
+	SHOW_FAILURE = 1 << 10, /* exits with a non-zero status */
+	SHOW_PROCESS_EVENTS = (1 << 9) - 1,
+	SHOW_ALL = SHOW_PROCESS_EVENTS | SHOW_THREAD,
+};
+
+struct config {
+	unsigned int show;
+	bool json;
+	bool color;
+	pid_t pid;		/* --pid, 0 for none */
+	pid_t tree;		/* --tree, 0 for none */
+	bool have_uid;
+	uid_t uid;		/* --uid */
+	const char *comm;	/* --comm pattern */
+	bool stats;
+	double stats_interval;	/* seconds, 0 for none */
+	bool quiet;
+	double duration;	/* seconds, 0 for none */
+	uint64_t count;		/* 0 for none */
+	size_t buffer;		/* 0 for the library's default */
+	bool check;
+};
+
+/* options.c: the command line.  Returns -1 to go on, or an exit status
+ * (0 after --help/--version, 2 on a usage error, with a message). */
+int options_parse(int argc, char **argv, struct config *cfg);
+void options_usage(FILE *out);
+
+/* Value parsers, pure (no I/O); 0 or -EINVAL. */
+int parse_events(const char *list, unsigned int *ret_show);
+int parse_seconds(const char *s, double *ret);
+int parse_count(const char *s, uint64_t *ret);
+int parse_size(const char *s, size_t *ret);
+int parse_pid(const char *s, pid_t *ret);
+/* A user name or number; uses the user database for names. */
+int parse_user(const char *s, uid_t *ret);
+
+/* The library's event mask for a selection. */
+uint32_t show_to_mask(unsigned int show);
+/* Does the selection show this event? */
+bool show_event(unsigned int show, const struct relayfork_event *ev);
+
+/* procs.c: what is known about each process and thread seen. */
+struct proc {
+	pid_t pid;
+	pid_t tgid;
+	pid_t ppid;		/* 0 when unknown */
+	uid_t uid;
+	bool uid_known;
+	bool kthread;
+	bool gone;		/* exited before it could be read */
+	bool start_known;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	char comm[16];
+	char *cmdline;		/* NULL when unknown (or a kernel thread) */
+	struct proc *next;	/* hash chain */
+};
+
+struct procs;
+
+int procs_new(struct procs **ret);
+void procs_free(struct procs *p);
+/* Called once per batch: refresh the boot-time to monotonic offset. */
+void procs_sync_clock(struct procs *p);
+/* Update the table for an event, before it is shown. */
+void procs_update(struct procs *p, const struct relayfork_event *ev);
+/* The entry for the event's process (or thread), read from /proc the
+ * first time; NULL if nothing can be known. */
+struct proc *procs_get(struct procs *p, pid_t pid, uint64_t ts);
+/* After an exit has been shown: forget the task. */
+void procs_forget(struct procs *p, pid_t pid);
+/* The name of a process for the statistics: from the table, else from
+ * /proc if it still runs; false when unknown. */
+bool procs_name(struct procs *p, pid_t pid, char *buf, size_t size);
+/* Read every process that exists now, so that names and lifetimes are
+ * known for processes that started before forkwatch. */
+void procs_scan(struct procs *p);
+/* Fill set[] with pid and its living descendants, from /proc; returns
+ * how many (at most max). */
+size_t procs_descendants(pid_t pid, pid_t *set, size_t max);
+
+/* render.c: one event, human or JSON. */
+struct render {
+	FILE *out;
+	bool json;
+	bool color;
+	bool header_done;
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed per batch, to show
+	 * the kernel's monotonic timestamps as wall-clock time. */
+	int64_t real_offset_ns;
+};
+
+/* Refresh the wall-clock offset (once per batch). */
+void render_sync_clock(struct render *r);
+
+void render_event(struct render *r, const struct relayfork_event *ev,
+		  const struct proc *proc);
+void render_lost(struct render *r, const struct relayfork_event *ev);
+/* JSON string body (no quotes) for arbitrary bytes. */
+void json_escape(FILE *out, const char *s, size_t len);
+
+/* stats.c: counts for -S and -q. */
+struct forker {
+	pid_t pid;
+	uint64_t forks;
+};
+
+struct stats {
+	uint64_t by_type[RELAYFORK_EVENT_COREDUMP + 1];
+	uint64_t threads;	/* thread creations among the forks */
+	uint64_t failures;	/* exits with a non-zero status */
+	uint64_t events;
+	uint64_t lost;
+	uint64_t start_ns;
+	/* Forks per parent process: open addressing, grows. */
+	struct forker *forkers;
+	size_t nforkers, cap;
+};
+
+void stats_init(struct stats *s, uint64_t now_ns);
+void stats_free(struct stats *s);
+void stats_count(struct stats *s, const struct relayfork_event *ev);
+void stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
+		 uint64_t now_ns, bool final);
+
+/* check.c: --check.  Returns the exit status. */
+int check_run(FILE *out);

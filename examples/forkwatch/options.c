@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The command line, and the parsers for its values. */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forkwatch.h"
+
+static const struct {
+	const char *name;
+	unsigned int show;
+} event_names[] = {
+	{ "fork", SHOW_FORK },
+	{ "exec", SHOW_EXEC },
+	{ "exit", SHOW_EXIT },
+	{ "failure", SHOW_FAILURE },
+	{ "uid", SHOW_UID },
+	{ "gid", SHOW_GID },
+	{ "sid", SHOW_SID },
+	{ "ptrace", SHOW_PTRACE },
+	{ "comm", SHOW_COMM },
+	{ "coredump", SHOW_COREDUMP },
+	{ "thread", SHOW_THREAD },
+	{ "all", SHOW_ALL },
+};
+
+int
+parse_events(const char *list, unsigned int *ret_show)
+{
+	unsigned int show = 0;
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		size_t i;
+		bool found = false;
+
+		for (i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++) {
+			if (strlen(event_names[i].name) == len &&
+			    strncmp(event_names[i].name, p, len) == 0) {
+				show |= event_names[i].show;
+				found = true;
+			}
+		}
+		if (!found)
+			return -EINVAL;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			return -EINVAL; /* a trailing comma */
+	}
+	if (show == 0)
+		return -EINVAL;
+	*ret_show = show;
+	return 0;
+}
+
+int
+parse_seconds(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 ||
+	    v > 365.0 * 86400)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int
+parse_unsigned(const char *s, unsigned long long max, unsigned long long *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL; /* strtoull would take "-1" and " 1" */
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || v > max)
+		return -EINVAL;
+	*ret = v;
+	return (int)(end - s);
+}
+
+int
+parse_count(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	int n = parse_unsigned(s, UINT64_MAX, &v);
+
+	if (n < 0 || s[n] != '\0' || v == 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int
+parse_size(const char *s, size_t *ret)
+{
+	unsigned long long v, mult = 1;
+	int n = parse_unsigned(s, 1ull << 40, &v);
+
+	if (n < 0)
+		return -EINVAL;
+	switch (s[n]) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (s[n] != '\0' && s[n + 1] != '\0')
+		return -EINVAL;
+	v *= mult;
+	/* The kernel takes an int and doubles it. */
+	if (v == 0 || v > (unsigned long long)INT_MAX / 2)
+		return -EINVAL;
+	*ret = (size_t)v;
+	return 0;
+}
+
+int
+parse_pid(const char *s, pid_t *ret)
+{
+	unsigned long long v;
+	int n = parse_unsigned(s, INT_MAX, &v);
+
+	if (n < 0 || s[n] != '\0' || v == 0)
+		return -EINVAL;
+	*ret = (pid_t)v;
+	return 0;
+}
+
+int
+parse_user(const char *s, uid_t *ret)
+{
+	unsigned long long v;
+	struct passwd *pw;
+	int n = parse_unsigned(s, UINT32_MAX - 1, &v);
+
+	if (n > 0 && s[n] == '\0') {
+		*ret = (uid_t)v;
+		return 0;
+	}
+	if (*s == '\0')
+		return -EINVAL;
+	pw = getpwnam(s);
+	if (!pw)
+		return -EINVAL;
+	*ret = pw->pw_uid;
+	return 0;
+}
+
+uint32_t
+show_to_mask(unsigned int show)
+{
+	static const struct {
+		unsigned int show;
+		uint32_t mask;
+	} map[] = {
+		{ SHOW_FORK, RELAYFORK_EVENTS_FORK },
+		{ SHOW_EXEC, RELAYFORK_EVENTS_EXEC },
+		{ SHOW_EXIT, RELAYFORK_EVENTS_EXIT },
+		{ SHOW_FAILURE, RELAYFORK_EVENTS_EXIT_FAILURE },
+		{ SHOW_UID, RELAYFORK_EVENTS_UID },
+		{ SHOW_GID, RELAYFORK_EVENTS_GID },
+		{ SHOW_SID, RELAYFORK_EVENTS_SID },
+		{ SHOW_PTRACE, RELAYFORK_EVENTS_PTRACE },
+		{ SHOW_COMM, RELAYFORK_EVENTS_COMM },
+		{ SHOW_COREDUMP, RELAYFORK_EVENTS_COREDUMP },
+		{ SHOW_THREAD, RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT },
+	};
+	uint32_t mask = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (show & map[i].show)
+			mask |= map[i].mask;
+	/* Threads hidden: drop them before they wake us up. */
+	if (!(show & SHOW_THREAD))
+		mask |= RELAYFORK_EVENTS_SKIP_THREADS;
+	return mask;
+}
+
+bool
+show_event(unsigned int show, const struct relayfork_event *ev)
+{
+	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
+
+	switch (ev->type) {
+	case RELAYFORK_EVENT_FORK:
+		return show & (thread ? SHOW_THREAD : SHOW_FORK);
+	case RELAYFORK_EVENT_EXIT:
+		if (thread)
+			return show & SHOW_THREAD;
+		return (show & SHOW_EXIT) ||
+		       ((show & SHOW_FAILURE) && ev->u.exit.status != 0);
+	case RELAYFORK_EVENT_EXEC:
+		return show & SHOW_EXEC;
+	case RELAYFORK_EVENT_UID:
+		return show & SHOW_UID;
+	case RELAYFORK_EVENT_GID:
+		return show & SHOW_GID;
+	case RELAYFORK_EVENT_SID:
+		return show & SHOW_SID;
+	case RELAYFORK_EVENT_PTRACE:
+		return show & SHOW_PTRACE;
+	case RELAYFORK_EVENT_COMM:
+		return show & SHOW_COMM;
+	case RELAYFORK_EVENT_COREDUMP:
+		return show & SHOW_COREDUMP;
+	case RELAYFORK_EVENT_LOST:
+		return true;
+	}
+	return false;
+}
+
+void
+options_usage(FILE *out)
+{
+	fputs("Usage: forkwatch [OPTION...]\n"
+	      "Watch process events live: forks, execs, exits and more.\n"
+	      "\n"
+	      "Events:\n"
+	      "  -e, --events LIST      comma-separated: fork, exec, exit, failure\n"
+	      "                         (exits with a non-zero status), uid, gid,\n"
+	      "                         sid, ptrace, comm, coredump, thread (forks\n"
+	      "                         and exits of threads), all; the default is\n"
+	      "                         everything but thread\n"
+	      "Filters:\n"
+	      "  -p, --pid PID          events of that process (and the forks it makes)\n"
+	      "  -t, --tree PID         that process and all its descendants, followed\n"
+	      "                         through forks as they happen\n"
+	      "  -u, --uid USER         processes of that user (name or number)\n"
+	      "  -c, --comm PATTERN     processes whose name matches (shell pattern)\n"
+	      "Output:\n"
+	      "  -j, --json             one JSON object per line\n"
+	      "      --no-color         no colours, even on a terminal\n"
+	      "  -S, --stats            print a summary at exit\n"
+	      "      --stats-interval SECONDS\n"
+	      "                         and one every SECONDS\n"
+	      "  -q, --quiet            no per-event lines; implies --stats\n"
+	      "Stopping:\n"
+	      "  -d, --duration SECONDS stop after this long\n"
+	      "  -n, --count N          stop after N events\n"
+	      "Other:\n"
+	      "  -b, --buffer SIZE      receive buffer, e.g. 8M (default 8M)\n"
+	      "      --check            say whether process events work here, and why not\n"
+	      "  -h, --help             show this help\n"
+	      "  -V, --version          show the version\n"
+	      "\n"
+	      "Exit status: 0 success, 1 error, 2 usage error.\n",
+	      out);
+}
+
+enum {
+	OPT_NO_COLOR = 256,
+	OPT_STATS_INTERVAL,
+	OPT_CHECK,
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("forkwatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'forkwatch --help'.\n", stderr);
+	return 2;
+}
+
+int
+options_parse(int argc, char **argv, struct config *cfg)
+{
+	static const struct option longopts[] = {
+		{ "events", required_argument, NULL, 'e' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "buffer", required_argument, NULL, 'b' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	bool no_color = false;
+	int c;
+
+	*cfg = (struct config){ .show = SHOW_PROCESS_EVENTS };
+	/* 0, not 1: getopt starts over completely (the fuzzer parses many
+	 * command lines in one process). */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":e:p:t:u:c:jSqd:n:b:hV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (parse_events(optarg, &cfg->show) < 0)
+				return usage_error("unknown event list '%s'",
+						   optarg);
+			break;
+		case 'p':
+			if (parse_pid(optarg, &cfg->pid) < 0)
+				return usage_error("--pid takes a process id, "
+						   "not '%s'", optarg);
+			break;
+		case 't':
+			if (parse_pid(optarg, &cfg->tree) < 0)
+				return usage_error("--tree takes a process id, "
+						   "not '%s'", optarg);
+			break;
+		case 'u':
+			if (parse_user(optarg, &cfg->uid) < 0)
+				return usage_error("no such user '%s'", optarg);
+			cfg->have_uid = true;
+			break;
+		case 'c':
+			if (*optarg == '\0')
+				return usage_error("--comm takes a pattern");
+			cfg->comm = optarg;
+			break;
+		case 'j':
+			cfg->json = true;
+			break;
+		case OPT_NO_COLOR:
+			no_color = true;
+			break;
+		case 'S':
+			cfg->stats = true;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_seconds(optarg, &cfg->stats_interval) < 0)
+				return usage_error("--stats-interval takes a "
+						   "number of seconds, not '%s'",
+						   optarg);
+			cfg->stats = true;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			cfg->stats = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &cfg->duration) < 0)
+				return usage_error("--duration takes a number of "
+						   "seconds, not '%s'", optarg);
+			break;
+		case 'n':
+			if (parse_count(optarg, &cfg->count) < 0)
+				return usage_error("--count takes a positive "
+						   "number, not '%s'", optarg);
+			break;
+		case 'b':
+			if (parse_size(optarg, &cfg->buffer) < 0)
+				return usage_error("--buffer takes a size such as "
+						   "8M, not '%s'", optarg);
+			break;
+		case OPT_CHECK:
+			cfg->check = true;
+			break;
+		case 'h':
+			options_usage(stdout);
+			return 0;
+		case 'V':
+			printf("forkwatch %s\n", RELAYFORK_VERSION);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->pid && cfg->tree)
+		return usage_error("--pid and --tree exclude each other");
+	cfg->color = !no_color && !cfg->json && isatty(STDOUT_FILENO) &&
+		     !getenv("NO_COLOR");
+	return -1;
+}

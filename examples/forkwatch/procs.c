@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The process table: names, command lines, users and start times of the
+ * processes forkwatch has seen.
+ *
+ * /proc is read as little as possible, because it is racy and costs
+ * system calls: a forked child is a copy of its parent, so a fork copies
+ * the parent's entry; only an exec (a new program) and the first sight
+ * of a process that existed before forkwatch started read /proc.  Every
+ * read goes through a descriptor of /proc/PID, which stays bound to one
+ * process, and checks the start time against the event's: a pid that
+ * was reused by another process is never mistaken for the one the event
+ * is about.  What cannot be read is marked, not guessed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkwatch.h"
+
+#define BUCKETS 8192 /* a power of two */
+#define CMDLINE_MAX 4096
+#define PF_KTHREAD 0x00200000u
+/* A process started this much after an event cannot be its subject
+ * (start times in /proc have clock-tick resolution). */
+#define START_SLACK_NS (20 * 1000000ull)
+
+struct procs {
+	struct proc *buckets[BUCKETS];
+	struct proc *free_list;
+	uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
+	long ticks;
+};
+
+static uint64_t
+clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int
+procs_new(struct procs **ret)
+{
+	struct procs *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->ticks = sysconf(_SC_CLK_TCK);
+	if (p->ticks <= 0)
+		p->ticks = 100;
+	procs_sync_clock(p);
+	*ret = p;
+	return 0;
+}
+
+static void
+entry_release(struct proc *e)
+{
+	free(e->cmdline);
+	e->cmdline = NULL;
+}
+
+void
+procs_free(struct procs *p)
+{
+	struct proc *e, *next;
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < BUCKETS; i++)
+		for (e = p->buckets[i]; e; e = next) {
+			next = e->next;
+			entry_release(e);
+			free(e);
+		}
+	for (e = p->free_list; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+	free(p);
+}
+
+void
+procs_sync_clock(struct procs *p)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+
+	p->boot_offset_ns = boot > mono ? boot - mono : 0;
+}
+
+static struct proc **
+slot(struct procs *p, pid_t pid)
+{
+	struct proc **e = &p->buckets[(unsigned int)pid & (BUCKETS - 1)];
+
+	while (*e && (*e)->pid != pid)
+		e = &(*e)->next;
+	return e;
+}
+
+static struct proc *
+lookup(struct procs *p, pid_t pid)
+{
+	return *slot(p, pid);
+}
+
+/* A fresh entry for pid, replacing any old one. */
+static struct proc *
+insert(struct procs *p, pid_t pid)
+{
+	struct proc **s = slot(p, pid);
+	struct proc *e = *s;
+
+	if (e) {
+		struct proc *next = e->next;
+
+		entry_release(e);
+		memset(e, 0, sizeof(*e));
+		e->next = next;
+	} else {
+		e = p->free_list;
+		if (e)
+			p->free_list = e->next;
+		else
+			e = malloc(sizeof(*e));
+		if (!e)
+			return NULL;
+		memset(e, 0, sizeof(*e));
+		*s = e;
+	}
+	e->pid = pid;
+	e->tgid = pid;
+	return e;
+}
+
+void
+procs_forget(struct procs *p, pid_t pid)
+{
+	struct proc **s = slot(p, pid);
+	struct proc *e = *s;
+
+	if (!e)
+		return;
+	*s = e->next;
+	entry_release(e);
+	e->next = p->free_list;
+	p->free_list = e;
+}
+
+static ssize_t
+read_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size - 1 &&
+	       (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+/* The arguments, NUL-separated in /proc, joined by spaces. */
+static char *
+cmdline_join(char *buf, ssize_t len)
+{
+	ssize_t i;
+
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	if (len <= 0)
+		return NULL;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[len] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * Read pid from /proc into e.  ts is the time of the event it is read
+ * for (0: any process with that pid will do).  -ESRCH when the process
+ * is gone or is a newer one that reused the pid.
+ */
+static int
+read_proc(struct procs *p, pid_t pid, uint64_t ts, struct proc *e)
+{
+	char path[32], buf[CMDLINE_MAX];
+	unsigned long long start;
+	unsigned int flags;
+	const char *open_paren, *close_paren;
+	char state;
+	int dirfd, ppid;
+	size_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -ESRCH;
+
+	/* stat: "pid (comm) state ppid ... flags(9) ... starttime(22)" */
+	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
+		goto gone;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren ||
+	    sscanf(close_paren + 1,
+		   " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d "
+		   "%*d %*d %*d %*d %llu",
+		   &state, &ppid, &flags, &start) != 4)
+		goto gone;
+	e->start_ns = start * (1000000000ull / (unsigned long long)p->ticks);
+	e->start_ns = e->start_ns > p->boot_offset_ns
+			      ? e->start_ns - p->boot_offset_ns
+			      : 0;
+	if (ts && e->start_ns > ts + START_SLACK_NS)
+		goto gone; /* a later process with the same pid */
+	e->start_known = true;
+	e->ppid = ppid;
+	e->kthread = flags & PF_KTHREAD;
+	len = (size_t)(close_paren - open_paren - 1);
+	if (len >= sizeof(e->comm))
+		len = sizeof(e->comm) - 1;
+	memcpy(e->comm, open_paren + 1, len);
+	e->comm[len] = '\0';
+
+	free(e->cmdline);
+	e->cmdline = NULL;
+	if (!e->kthread) {
+		n = read_at(dirfd, "cmdline", buf, sizeof(buf));
+		if (n > 0)
+			e->cmdline = cmdline_join(buf, n);
+	}
+	if (read_at(dirfd, "status", buf, sizeof(buf)) > 0) {
+		const char *uid = strstr(buf, "\nUid:");
+		unsigned int u;
+
+		if (uid && sscanf(uid + 5, "%u", &u) == 1) {
+			e->uid = u;
+			e->uid_known = true;
+		}
+	}
+	close(dirfd);
+	e->gone = false;
+	return 0;
+
+gone:
+	close(dirfd);
+	return -ESRCH;
+}
+
+struct proc *
+procs_get(struct procs *p, pid_t pid, uint64_t ts)
+{
+	struct proc *e = lookup(p, pid);
+
+	if (pid <= 0)
+		return NULL;
+	if (e)
+		return e;
+	e = insert(p, pid);
+	if (!e)
+		return NULL;
+	if (read_proc(p, pid, ts, e) < 0) {
+		procs_forget(p, pid);
+		return NULL;
+	}
+	return e;
+}
+
+/* A new task: a copy of the process it was forked from. */
+static void
+on_fork(struct procs *p, const struct relayfork_event *ev)
+{
+	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
+	pid_t from = thread ? ev->tgid : ev->u.fork.parent_tgid;
+	struct proc *src = procs_get(p, from, ev->timestamp_ns);
+	struct proc copy, *e;
+
+	if (src) {
+		copy = *src;
+		copy.cmdline = src->cmdline ? strdup(src->cmdline) : NULL;
+	} else {
+		memset(&copy, 0, sizeof(copy));
+		copy.gone = true;
+	}
+	e = insert(p, ev->pid);
+	if (!e) {
+		free(copy.cmdline);
+		return;
+	}
+	copy.next = e->next;
+	*e = copy;
+	e->pid = ev->pid;
+	e->tgid = ev->tgid;
+	e->ppid = thread ? ev->tgid : ev->u.fork.parent_tgid;
+	e->start_ns = ev->timestamp_ns;
+	e->start_known = true;
+	/* Children of kthreadd are kernel threads; they take their real
+	 * names after the fork, without an event. */
+	if (!thread && ev->u.fork.parent_tgid == 2)
+		e->kthread = true;
+}
+
+/* A new program: read its name and arguments while it runs. */
+static void
+on_exec(struct procs *p, const struct relayfork_event *ev)
+{
+	struct proc *e = lookup(p, ev->pid);
+	struct proc fresh;
+
+	if (!e)
+		return; /* procs_get() reads it on demand */
+	memset(&fresh, 0, sizeof(fresh));
+	if (read_proc(p, ev->pid, ev->timestamp_ns, &fresh) < 0 ||
+	    (e->start_known && fresh.start_known &&
+	     fresh.start_ns + START_SLACK_NS < e->start_ns)) {
+		/* Exited before we could look: the old name would lie. */
+		e->gone = true;
+		free(e->cmdline);
+		e->cmdline = NULL;
+		free(fresh.cmdline);
+		return;
+	}
+	free(e->cmdline);
+	e->cmdline = fresh.cmdline;
+	memcpy(e->comm, fresh.comm, sizeof(e->comm));
+	e->uid = fresh.uid;
+	e->uid_known = fresh.uid_known;
+	e->gone = false;
+}
+
+void
+procs_update(struct procs *p, const struct relayfork_event *ev)
+{
+	struct proc *e;
+
+	switch (ev->type) {
+	case RELAYFORK_EVENT_FORK:
+		on_fork(p, ev);
+		break;
+	case RELAYFORK_EVENT_EXEC:
+		on_exec(p, ev);
+		break;
+	case RELAYFORK_EVENT_COMM:
+		e = lookup(p, ev->pid);
+		if (e)
+			memcpy(e->comm, ev->u.comm.comm, sizeof(e->comm));
+		break;
+	case RELAYFORK_EVENT_UID:
+		e = lookup(p, ev->tgid);
+		if (e) {
+			e->uid = ev->u.uid.ruid;
+			e->uid_known = true;
+		}
+		break;
+	default:
+		break;
+	}
+	/* A kernel thread named itself since: look again, cheaply. */
+	e = lookup(p, ev->pid);
+	if (e && e->kthread && strcmp(e->comm, "kthreadd") == 0 &&
+	    ev->pid != 2) {
+		char path[48], buf[32];
+		int dirfd;
+
+		snprintf(path, sizeof(path), "/proc/%d", (int)ev->pid);
+		dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0) {
+			ssize_t n = read_at(dirfd, "comm", buf, sizeof(buf));
+
+			if (n > 1 && (size_t)n <= sizeof(e->comm)) {
+				/* The name and its newline. */
+				memcpy(e->comm, buf, (size_t)n - 1);
+				e->comm[n - 1] = '\0';
+			}
+			close(dirfd);
+		}
+	}
+}
+
+bool
+procs_name(struct procs *p, pid_t pid, char *buf, size_t size)
+{
+	struct proc *e;
+
+	if (!p) {
+		/* No table (--quiet): ask /proc, once, at the end. */
+		struct proc tmp = { 0 };
+		struct procs clock = { .ticks = 100 };
+		bool ok = read_proc(&clock, pid, 0, &tmp) == 0 && tmp.comm[0];
+
+		if (ok)
+			snprintf(buf, size, tmp.kthread ? "[%s]" : "%s",
+				 tmp.comm);
+		free(tmp.cmdline);
+		return ok;
+	}
+	e = lookup(p, pid);
+	if (!e)
+		e = procs_get(p, pid, 0);
+	if (!e || !e->comm[0])
+		return false;
+	snprintf(buf, size, e->kthread ? "[%s]" : "%s", e->comm);
+	return true;
+}
+
+void
+procs_scan(struct procs *p)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0)
+			(void)procs_get(p, pid, 0);
+	}
+	closedir(dir);
+}
+
+size_t
+procs_descendants(pid_t root, pid_t *set, size_t max)
+{
+	struct {
+		pid_t pid, ppid;
+	} *all = NULL;
+	size_t nall = 0, cap = 0, n = 0, i, j;
+	struct dirent *de;
+	DIR *dir;
+
+	if (max == 0)
+		return 0;
+	set[n++] = root;
+	dir = opendir("/proc");
+	if (!dir)
+		return n;
+	while ((de = readdir(dir))) {
+		char path[300], buf[512];
+		const char *close_paren;
+		int pid = atoi(de->d_name), ppid, fd;
+		ssize_t len;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		close_paren = strrchr(buf, ')');
+		if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+			continue;
+		if (nall == cap) {
+			void *grown;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown)
+				break;
+			all = grown;
+		}
+		all[nall].pid = pid;
+		all[nall].ppid = ppid;
+		nall++;
+	}
+	closedir(dir);
+	/* Breadth first from the root: set[] is the queue. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nall && n < max; j++)
+			if (all[j].ppid == set[i] && all[j].pid != root)
+				set[n++] = all[j].pid;
+	free(all);
+	return n;
+}

@@ -1,0 +1,576 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""forkwatch against the real kernel: children this test spawns, and what
+forkwatch says about them, in human and JSON output (JSON parsed with the
+json module), with every option.  Usage: test-forkwatch.py FORKWATCH."""
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+FORKWATCH = sys.argv[1]
+MANPAGE = sys.argv[2] if len(sys.argv) > 2 else None
+ME = os.getpid()
+
+
+class Watch:
+    """A running forkwatch and its output, read without Python's buffering
+    hiding data from select()."""
+
+    def __init__(self, *args, ready=True):
+        self.proc = subprocess.Popen([FORKWATCH, *args],
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.partial = b""
+        self.lines = []
+        if ready:
+            self.wait_ready()
+
+    def read(self, timeout):
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return False
+        data = os.read(fd, 65536)
+        if not data:
+            return False
+        *new, self.partial = (self.partial + data).split(b"\n")
+        self.lines += [line.decode("utf-8") for line in new]
+        return True
+
+    def wait_for(self, predicate, timeout=5.0):
+        """Read until a line satisfies predicate; return it."""
+        deadline = time.monotonic() + timeout
+        checked = 0
+        while True:
+            for line in self.lines[checked:]:
+                if predicate(line):
+                    return line
+            checked = len(self.lines)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no matching line in:\n" +
+                                     "\n".join(self.lines[-30:]))
+            self.read(min(left, 0.1))
+
+    def wait_ready(self):
+        """forkwatch subscribes a moment after it starts: spawn probes
+        until one shows up."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.Popen(["true"])
+            probe.wait()
+            try:
+                self.wait_for(lambda l: str(probe.pid) in l, timeout=0.5)
+                return
+            except AssertionError:
+                pass
+        raise AssertionError("forkwatch never showed an event")
+
+    def settle(self, seconds=0.3):
+        """Read whatever comes in the next moments."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.read(0.05)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=10)
+        if self.partial:
+            out = self.partial + out
+        self.lines += [l.decode("utf-8") for l in out.split(b"\n") if l]
+        self.stderr = err.decode()
+        return self.proc.returncode
+
+    def json_lines(self):
+        return [json.loads(l) for l in self.lines if l.startswith("{")]
+
+
+def run_forkwatch(*args, timeout=10):
+    return subprocess.run([FORKWATCH, *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def events_of(objs, pid, event=None):
+    return [o for o in objs if o.get("pid") == pid and
+            (event is None or o["event"] == event)]
+
+
+def spawn(cmd, **kw):
+    """Run a shell command to completion; return its pid and status."""
+    p = subprocess.Popen(["sh", "-c", cmd], **kw)
+    p.wait()
+    return p.pid, p.returncode
+
+
+def no_core():
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# --- options ----------------------------------------------------------------
+
+def test_help_and_version():
+    r = run_forkwatch("--help")
+    assert r.returncode == 0 and "Usage: forkwatch" in r.stdout
+    for opt in ["--events", "--pid", "--tree", "--uid", "--comm", "--json",
+                "--no-color", "--stats", "--stats-interval", "--quiet",
+                "--duration", "--count", "--buffer", "--check", "--help",
+                "--version"]:
+        assert opt in r.stdout, opt
+    r = run_forkwatch("--version")
+    assert r.returncode == 0 and r.stdout.startswith("forkwatch ")
+
+
+def test_man_page_agrees_with_help():
+    if not MANPAGE:
+        return
+    with open(MANPAGE) as f:
+        page = f.read()
+    helptext = run_forkwatch("--help").stdout
+    for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
+        assert "*%s*" % opt in page, opt
+    for short in re.findall(r"^  (-[a-zA-Z]),", helptext, re.M):
+        assert "*%s*" % short in page, short
+    for name in ["fork", "exec", "exit", "failure", "uid", "gid", "sid",
+                 "ptrace", "comm", "coredump", "thread", "all"]:
+        assert "*%s*" % name in page, name
+
+
+def test_bad_options_exit_2():
+    bad = [
+        ["-e", "bogus"], ["-e", ""], ["-e", "fork,"], ["-e", ",fork"],
+        ["-e", "fork,,exit"], ["--pid", "0"], ["--pid", "abc"],
+        ["--pid", "-3"], ["--tree", "x"], ["--uid", "no-such-user-here"],
+        ["--uid", ""], ["--comm", ""], ["--duration", "0"],
+        ["--duration", "abc"], ["--duration", "-1"], ["--duration", "nan"],
+        ["--count", "0"], ["--count", "x"], ["--count", "-1"],
+        ["--buffer", "0"], ["--buffer", "1X"], ["--buffer", "99G"],
+        ["--buffer", "8MB"], ["--stats-interval", "0"],
+        ["--pid", "1", "--tree", "1"], ["--frobnicate"], ["-Z"],
+        ["extra-argument"], ["-e"], ["--duration"],
+    ]
+    for args in bad:
+        r = run_forkwatch(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert "forkwatch --help" in r.stderr, (args, r.stderr)
+        assert r.stdout == "", args
+
+
+def test_good_options_parse():
+    for args in [["-e", "fork,exec,exit,failure,uid,gid,sid,ptrace,comm,"
+                        "coredump,thread"], ["-e", "all"], ["-j"],
+                 ["--no-color"], ["-S"], ["--stats-interval", "0.05"],
+                 ["-q"], ["-n", "1000000"], ["-b", "64K"], ["-b", "16M"],
+                 ["-u", "root"], ["-u", "0"], ["-c", "x*"], ["-p", "1"],
+                 ["-t", "1"]]:
+        r = run_forkwatch("-d", "0.05", *args)
+        assert r.returncode == 0, (args, r.stderr)
+
+
+def test_check():
+    r = run_forkwatch("--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Process events work here." in r.stdout
+    assert "event filter:" in r.stdout
+
+
+# --- human output -------------------------------------------------------------
+
+def test_human_fork_exec_exit():
+    w = Watch()
+    pid, status = spawn("sleep 0.2; exit 3")
+    line = w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % pid, l))
+    w.stop()
+    fork = [l for l in w.lines if re.search(r"\bfork\s+%d\s+%d\s+proc\b"
+                                            % (pid, ME), l)]
+    execl = [l for l in w.lines if re.search(r"\bexec\s+%d\s+%d\s+proc\b"
+                                             % (pid, ME), l)]
+    assert fork and execl, "\n".join(w.lines[-20:])
+    assert "sh -c sleep 0.2; exit 3" in execl[0], execl[0]
+    assert re.search(r"\d+\.\d{3}s\s+exit 3\s", line), line
+    assert "sh -c sleep 0.2; exit 3" in line
+    assert w.lines[0].split()[:3] == ["TIME", "EVENT", "PID"]
+    # No colour when not a terminal.
+    assert not any("\033[" in l for l in w.lines)
+
+
+def test_human_killed_and_core():
+    w = Watch()
+    pid, _ = spawn("kill -SEGV $$", preexec_fn=no_core)
+    line = w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % pid, l))
+    assert "killed by SIGSEGV" in line and "core dumped" not in line, line
+    w.wait_for(lambda l: re.search(r"\bcoredump\s+%d\b" % pid, l))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        def with_core():
+            import resource
+            resource.setrlimit(resource.RLIMIT_CORE,
+                               (resource.RLIM_INFINITY,
+                                resource.RLIM_INFINITY))
+        p = subprocess.Popen(["sh", "-c", "kill -ABRT $$"], cwd=tmp,
+                             preexec_fn=with_core)
+        p.wait()
+        status = os.WCOREDUMP(p.returncode) if p.returncode > 0 else None
+        line = w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % p.pid, l))
+    w.stop()
+    assert "killed by SIGABRT" in line, line
+    # Whether a core was written depends on the system; say what it did.
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern == "core":
+        assert "(core dumped)" in line, line
+
+
+def test_human_thread_tag():
+    w = Watch("-e", "all")
+    p = subprocess.Popen([sys.executable, "-c",
+                          "import threading\n"
+                          "t = threading.Thread(target=lambda: None)\n"
+                          "t.start(); t.join()\n"])
+    p.wait()
+    line = w.wait_for(lambda l: re.search(r"\bfork\s+\d+\s+%d\s+thread\b"
+                                          % p.pid, l))
+    w.stop()
+    assert line
+
+
+def test_threads_hidden_by_default():
+    w = Watch()
+    p = subprocess.Popen([sys.executable, "-c",
+                          "import threading\n"
+                          "t = threading.Thread(target=lambda: None)\n"
+                          "t.start(); t.join()\n"])
+    p.wait()
+    w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % p.pid, l))
+    w.stop()
+    assert not [l for l in w.lines if " thread " in l], w.lines
+
+
+def test_color_on_a_terminal():
+    for args, want in [([], True), (["--no-color"], False)]:
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(FORKWATCH, [FORKWATCH, "-d", "1", *args])
+        out = b""
+        subprocess.run(["sh", "-c", "sleep 0.3; true"])
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+        os.waitpid(pid, 0)
+        assert (b"\033[" in out) == want, (args, out[:300])
+
+
+# --- JSON ---------------------------------------------------------------------
+
+def test_json_fields():
+    w = Watch("--json")
+    pid, _ = spawn("sleep 0.2; exit 3")
+    kpid, _ = spawn("kill -TERM $$")
+    w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % kpid in l)
+    w.stop()
+    objs = w.json_lines()
+    assert len(objs) == len([l for l in w.lines if l.strip()])
+    for o in objs:
+        assert o["schema"] == 1
+        assert isinstance(o["timestamp_ns"], int)
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", o["time"])
+    fork = events_of(objs, pid, "fork")[0]
+    assert fork["ppid"] == ME and fork["parent_tgid"] == ME
+    assert fork["thread"] is False and fork["tgid"] == pid
+    exe = events_of(objs, pid, "exec")[0]
+    assert exe["cmdline"] == "sh -c sleep 0.2; exit 3", exe
+    assert exe["comm"] == "sh" and exe["user"] == "root" and exe["uid"] == 0
+    ex = events_of(objs, pid, "exit")[0]
+    assert ex["exit_code"] == 3 and ex["status"] == 768 and ex["exited"]
+    assert ex["signal"] is None and ex["core_dumped"] is False
+    assert ex["exit_signal"] == signal.SIGCHLD
+    assert ex["parent_tgid"] == ME
+    assert 0.15 < ex["lifetime_s"] < 5, ex
+    killed = events_of(objs, kpid, "exit")[0]
+    assert killed["exited"] is False and killed["exit_code"] is None
+    assert killed["signal"] == signal.SIGTERM
+    assert killed["signal_name"] == "SIGTERM"
+
+
+def test_json_uid_gid_sid_comm_ptrace():
+    w = Watch("--json")
+    code = ("import os, ctypes\n"
+            "libc = ctypes.CDLL(None)\n"
+            "libc.prctl(15, b'rf-json-name', 0, 0, 0)\n"
+            "os.setsid()\n"
+            "os.setresgid(4280, 4281, 4281)\n"
+            "os.setresuid(4282, 4283, 4283)\n")
+    p = subprocess.Popen([sys.executable, "-c", code])
+    p.wait()
+    w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % p.pid in l)
+    w.stop()
+    objs = w.json_lines()
+    comm = events_of(objs, p.pid, "comm")[0]
+    assert comm["new_comm"] == "rf-json-name"
+    assert events_of(objs, p.pid, "sid")
+    gid = events_of(objs, p.pid, "gid")[0]
+    assert (gid["rgid"], gid["egid"]) == (4280, 4281)
+    uid = events_of(objs, p.pid, "uid")[0]
+    assert (uid["ruid"], uid["euid"]) == (4282, 4283)
+    # The exit line knows the new user.
+    ex = events_of(objs, p.pid, "exit")[0]
+    assert ex["uid"] == 4282, ex
+
+
+def test_json_names_of_gone_processes():
+    """Everything is over before forkwatch looks: processes are marked
+    gone, never given another process's name."""
+    w = Watch("--json")
+    os.kill(w.proc.pid, signal.SIGSTOP)
+    pids = [spawn("exec true")[0] for _ in range(5)]
+    os.kill(w.proc.pid, signal.SIGCONT)
+    w.wait_for(lambda l: '"event":"exit"' in l and
+               '"pid":%d,' % pids[-1] in l)
+    w.stop()
+    objs = w.json_lines()
+    for pid in pids:
+        for o in events_of(objs, pid, "exec"):
+            assert o["process_gone"] or o["comm"] == "true", o
+            assert o["cmdline"] in (None, "true"), o
+
+
+def test_json_lost():
+    w = Watch("--json", "--buffer", "4K")
+    os.kill(w.proc.pid, signal.SIGSTOP)
+    for _ in range(100):
+        spawn("exit 0")
+    os.kill(w.proc.pid, signal.SIGCONT)
+    line = w.wait_for(lambda l: '"event":"lost"' in l)
+    w.stop()
+    lost = json.loads(line)
+    assert lost["count"] > 0 and lost["reason"] == "overflow", lost
+
+
+def test_human_lost():
+    w = Watch("--buffer", "4K")
+    os.kill(w.proc.pid, signal.SIGSTOP)
+    for _ in range(100):
+        spawn("exit 0")
+    os.kill(w.proc.pid, signal.SIGCONT)
+    line = w.wait_for(lambda l: l.startswith("LOST "))
+    w.stop()
+    assert re.match(r"LOST \d+ events \(", line), line
+
+
+# --- filters ------------------------------------------------------------------
+
+def test_events_selection():
+    w = Watch("--json", "-e", "exec,failure")
+    ok, _ = spawn("sleep 0.1; exit 0")
+    bad, _ = spawn("sleep 0.1; exit 4")
+    w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % bad in l)
+    w.stop()
+    objs = w.json_lines()
+    assert {o["event"] for o in objs} <= {"exec", "exit", "lost"}, objs
+    assert not events_of(objs, ok, "exit")
+    assert events_of(objs, ok, "exec")
+    assert all(o["status"] != 0 for o in objs if o["event"] == "exit")
+
+    w = Watch("--json", "-e", "fork")
+    pid, _ = spawn("exit 0")
+    w.wait_for(lambda l: '"pid":%d,' % pid in l)
+    w.settle()
+    w.stop()
+    assert {o["event"] for o in w.json_lines()} <= {"fork", "lost"}
+
+
+def test_thread_events_only():
+    w = Watch("--json", "-e", "thread,exec", ready=False)
+    w.wait_ready()
+    p = subprocess.Popen([sys.executable, "-c",
+                          "import threading\n"
+                          "t = threading.Thread(target=lambda: None)\n"
+                          "t.start(); t.join()\n"])
+    p.wait()
+    w.wait_for(lambda l: '"thread":true' in l and '"tgid":%d,' % p.pid in l
+               and '"event":"exit"' in l)
+    w.stop()
+    for o in w.json_lines():
+        if o["event"] in ("fork", "exit"):
+            assert o["thread"] is True, o
+
+
+def test_pid_filter():
+    target = subprocess.Popen(["sh", "-c", "read x; /bin/true; exit 2"],
+                              stdin=subprocess.PIPE)
+    w = Watch("--json", "--pid", str(target.pid), ready=False)
+    time.sleep(0.5)
+    other, _ = spawn("exit 0")
+    target.communicate(b"go\n")
+    w.wait_for(lambda l: '"event":"exit"' in l and
+               '"pid":%d,' % target.pid in l)
+    w.settle()
+    w.stop()
+    objs = w.json_lines()
+    assert not events_of(objs, other)
+    for o in objs:
+        assert o["tgid"] == target.pid or o.get("parent_tgid") == target.pid, o
+    # Its fork of `true` is shown, as a fork it made.
+    assert [o for o in objs if o["event"] == "fork"], objs
+
+
+def test_tree_follows_descendants():
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "go")
+        os.mkfifo(fifo)
+        # An outsider: started by us, but reparented away before
+        # forkwatch starts, so not a descendant.
+        subprocess.run(["sh", "-c", "(read x < %s; sh -c 'exit 7') & exit 0"
+                        % fifo])
+        time.sleep(0.1)
+        # A descendant that exists already when forkwatch starts.
+        early = subprocess.Popen(["sh", "-c", "read x; sh -c 'exit 9'"],
+                                 stdin=subprocess.PIPE)
+        w = Watch("--json", "--tree", str(ME))
+        # Grandchildren made after the start.
+        pid, _ = spawn("sh -c 'sh -c \"exit 6\"'")
+        w.wait_for(lambda l: '"exit_code":6' in l)
+        early.communicate(b"go\n")
+        w.wait_for(lambda l: '"exit_code":9' in l)
+        with open(fifo, "w") as f:
+            f.write("go\n")
+        time.sleep(0.3)
+        w.settle()
+        w.stop()
+    objs = w.json_lines()
+    codes = {o.get("exit_code") for o in objs if o["event"] == "exit"}
+    assert 6 in codes and 9 in codes, codes
+    assert 7 not in codes, objs
+    # Every event is about our tree: a forkwatch of our own pid sees the
+    # probes, the workload and its children.
+    assert events_of(objs, pid, "fork")
+
+
+def test_uid_filter():
+    def become():
+        os.setgroups([])
+        os.setresgid(4290, 4290, 4290)
+        os.setresuid(4290, 4290, 4290)
+    w = Watch("--json", "--uid", "4290", ready=False)
+    time.sleep(0.5)
+    mine, _ = spawn("exit 0")
+    p = subprocess.Popen(["sh", "-c", "sleep 0.1; exit 0"], preexec_fn=become)
+    p.wait()
+    w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % p.pid in l)
+    w.stop()
+    objs = w.json_lines()
+    assert objs and all(o["uid"] == 4290 or o.get("ruid") == 4290
+                        or o.get("euid") == 4290 for o in objs), objs
+    assert not events_of(objs, mine)
+
+
+def test_comm_filter():
+    with tempfile.TemporaryDirectory() as tmp:
+        # Long enough to be read: a name comes from /proc at exec.
+        prog = os.path.join(tmp, "rfkwatch-sleep")
+        os.symlink("/bin/sleep", prog)
+        w = Watch("--json", "--comm", "rfkwatch-*", ready=False)
+        time.sleep(0.5)
+        other, _ = spawn("exit 0")
+        p = subprocess.Popen([prog, "0.3"])
+        p.wait()
+        w.wait_for(lambda l: '"event":"exit"' in l and
+                   '"pid":%d,' % p.pid in l)
+        w.stop()
+    objs = w.json_lines()
+    assert events_of(objs, p.pid, "exec")
+    assert not events_of(objs, other)
+    assert all(o["comm"] and o["comm"].startswith("rfkwatch-") for o in objs)
+
+
+# --- stopping and statistics ----------------------------------------------------
+
+def test_count_stops():
+    w = Watch("--json", "--count", "3", ready=False)
+    for _ in range(20):
+        spawn("exit 0")
+        if w.proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    rc = w.proc.wait(timeout=10)
+    w.stop()
+    assert rc == 0
+    assert len(w.json_lines()) == 3, w.lines
+
+
+def test_duration_stops():
+    start = time.monotonic()
+    r = run_forkwatch("--duration", "0.5", "-q")
+    took = time.monotonic() - start
+    assert r.returncode == 0 and 0.4 < took < 3, (r.returncode, took)
+    assert "Summary:" in r.stdout
+
+
+def test_signals_stop_cleanly_with_summary():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        w = Watch("-S")
+        assert w.stop(sig) == 0
+        assert any(l.startswith("Summary:") for l in w.lines), w.lines
+
+
+def test_quiet_summary_counts():
+    w = Watch("-q", "--json", "--tree", str(ME), ready=False)
+    time.sleep(0.5)
+    n = 20
+    for _ in range(n):
+        subprocess.run(["true"])
+    time.sleep(0.2)
+    w.stop()
+    objs = w.json_lines()
+    assert len(objs) == 1 and objs[0]["event"] == "summary", w.lines
+    s = objs[0]
+    assert s["final"] is True and s["lost"] == 0
+    assert s["counts"]["fork"] == n and s["counts"]["exec"] == n, s
+    assert s["counts"]["exit"] == n, s
+    assert s["events"] == 3 * n
+    top = s["top_forkers"][0]
+    assert top["pid"] == ME and top["forks"] == n, s
+
+
+def test_stats_interval():
+    w = Watch("--stats-interval", "0.2", "-q", ready=False)
+    time.sleep(0.7)
+    w.stop()
+    assert len([l for l in w.lines if l.startswith("Interval:")]) >= 2
+    assert len([l for l in w.lines if l.startswith("Summary:")]) == 1
+
+
+def main():
+    tests = [(n, f) for n, f in globals().items()
+             if n.startswith("test_") and callable(f)]
+    only = os.environ.get("FORKWATCH_TEST")
+    failed = 0
+    for name, fn in tests:
+        if only and only not in name:
+            continue
+        try:
+            fn()
+            print("ok  ", name)
+        except Exception:
+            failed += 1
+            print("FAIL", name)
+            traceback.print_exc()
+    print("%d failed" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Snapshots of /proc: what exists, as synthetic fork events. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+/* Take a snapshot; return the event for pid (type FORK), if listed. */
+static bool
+find_in_snapshot(unsigned int flags, pid_t pid, struct relayfork_event *ret,
+		 size_t *ret_total)
+{
+	struct relayfork_snapshot *s = NULL;
+	struct relayfork_event ev;
+	bool found = false;
+	size_t total = 0;
+	int r;
+
+	assert_int_equal(relayfork_snapshot_new(flags, &s), 0);
+	while ((r = relayfork_snapshot_next(s, &ev)) > 0) {
+		assert_int_equal(ev.type, RELAYFORK_EVENT_FORK);
+		assert_true(ev.flags & RELAYFORK_EVENT_F_SYNTHETIC);
+		assert_int_equal(!!(ev.flags & RELAYFORK_EVENT_F_THREAD),
+				 ev.pid != ev.tgid);
+		if (!(flags & RELAYFORK_SNAPSHOT_THREADS))
+			assert_int_equal(ev.pid, ev.tgid);
+		if (ev.pid == pid) {
+			*ret = ev;
+			found = true;
+		}
+		total++;
+	}
+	assert_int_equal(r, 0);
+	relayfork_snapshot_unref(s);
+	if (ret_total)
+		*ret_total = total;
+	return found;
+}
+
+static void
+test_lists_us_and_our_parent(void **state)
+{
+	struct relayfork_event ev;
+	struct timespec now;
+	uint64_t now_ns;
+	size_t total;
+
+	assert_true(find_in_snapshot(0, getpid(), &ev, &total));
+	assert_int_equal(ev.tgid, getpid());
+	assert_int_equal(ev.u.fork.parent_tgid, getppid());
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000u + now.tv_nsec;
+	/* We started a moment ago, on the monotonic scale. */
+	assert_true(ev.timestamp_ns <= now_ns);
+	assert_true(now_ns - ev.timestamp_ns < 600ull * 1000000000u);
+	assert_true(total >= 2);
+	assert_true(find_in_snapshot(0, 1, &ev, NULL));
+}
+
+static void *
+idle(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+static void
+test_threads_when_asked(void **state)
+{
+	struct relayfork_snapshot *s = NULL;
+	struct relayfork_event ev;
+	pthread_t t;
+	sigset_t all, old;
+	bool thread = false;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	assert_int_equal(pthread_create(&t, NULL, idle, NULL), 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	usleep(20 * 1000);
+	assert_int_equal(relayfork_snapshot_new(RELAYFORK_SNAPSHOT_THREADS, &s), 0);
+	while (relayfork_snapshot_next(s, &ev) > 0)
+		if (ev.tgid == getpid() && ev.pid != getpid()) {
+			thread = true;
+			assert_true(ev.flags & RELAYFORK_EVENT_F_THREAD);
+			assert_int_equal(ev.u.fork.parent_tgid, getppid());
+		}
+	relayfork_snapshot_unref(s);
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+	assert_true(thread);
+}
+
+static void
+test_children_come_and_go(void **state)
+{
+	struct relayfork_event ev;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(find_in_snapshot(0, child, &ev, NULL));
+	assert_int_equal(ev.u.fork.parent_tgid, getpid());
+	kill(child, SIGKILL);
+	wait_child(child);
+	assert_false(find_in_snapshot(0, child, &ev, NULL));
+}
+
+static void
+test_bad_arguments(void **state)
+{
+	struct relayfork_snapshot *s = NULL;
+	struct relayfork_event ev;
+
+	assert_int_equal(relayfork_snapshot_new(0, NULL), -EINVAL);
+	assert_int_equal(relayfork_snapshot_new(1u << 4, &s), -EINVAL);
+	assert_int_equal(relayfork_snapshot_next(NULL, &ev), -EINVAL);
+	assert_int_equal(relayfork_snapshot_new(0, &s), 0);
+	assert_int_equal(relayfork_snapshot_next(s, NULL), -EINVAL);
+	assert_null(relayfork_snapshot_unref(s));
+	assert_null(relayfork_snapshot_unref(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lists_us_and_our_parent),
+		cmocka_unit_test(test_threads_when_asked),
+		cmocka_unit_test(test_children_come_and_go),
+		cmocka_unit_test(test_bad_arguments),
+	};
+
+	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
+}
