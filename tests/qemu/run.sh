@@ -156,8 +156,10 @@ kernel tests/test-kernel
 forward tests/test-forward
 balance tests/test-balance
 forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
+stress tests/test-stress
 "
-programs="tests/test-kernel tests/test-forward tests/test-balance examples/forkwatch"
+programs="tests/test-kernel tests/test-forward tests/test-balance examples/forkwatch tests/test-stress"
+# Not stress by default: it wants more forks per second than TCG makes.
 default_tests="kernel forward balance forkwatch-smoke"
 # relayforkd where it was built, with the kernel package's FUSE module.
 fuse_ko=$(find "$kdir/lib/modules" -name fuse.ko 2>/dev/null | head -n 1)
