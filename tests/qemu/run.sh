@@ -24,7 +24,7 @@
 #   RELAYFORK_QEMU_KERNEL   a linux-image package name (default: the newest
 #                           linux-image-6.1.0-*-cloud-amd64 apt knows)
 #   RELAYFORK_QEMU_TESTS    the tests to run, space-separated names from
-#                           the list below (default: all)
+#                           the list below (default: all but stress)
 #   RELAYFORK_QEMU_REPEAT   run them this many times (default 1), to hunt
 #                           for flaky tests
 #   RELAYFORK_QEMU_REQUIRED if set, what would be a skip is a failure (CI)
