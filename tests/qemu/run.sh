@@ -224,6 +224,7 @@ boot() {
 	*) fail "RELAYFORK_QEMU_ACCEL must be kvm or tcg, not $1" ;;
 	esac
 	left=$((total_timeout - ($(date +%s) - started)))
+	[ "$left" -gt 0 ] || left=1	# timeout 0 would mean no limit
 	log "booting $kpkg with $1, limit ${left}s"
 	# shellcheck disable=SC2086
 	timeout -k 10 "$left" "$qemu" $accel_args \
