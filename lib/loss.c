@@ -69,6 +69,11 @@ loss_observe(struct loss *l, uint32_t cpu, uint32_t seq)
 	}
 	l->seq_missing += gap - 1;
 	l->last_seq[cpu] = seq;
+	/* A gap no report has counted yet: this message came after the
+	 * open overflow, whatever its timestamp says. */
+	if (l->overflow_pending &&
+	    l->seq_missing > l->overflow_lost + l->seq_reported)
+		l->overflow_gap = true;
 }
 
 void
@@ -82,7 +87,8 @@ loss_overflow(struct loss *l, uint64_t now_ns)
 bool
 loss_overflow_due(const struct loss *l, uint64_t ts, bool drained)
 {
-	return l->overflow_pending && (drained || ts > l->overflow_seen_ns);
+	return l->overflow_pending &&
+	       (drained || l->overflow_gap || ts > l->overflow_seen_ns);
 }
 
 uint64_t
@@ -91,6 +97,7 @@ loss_overflow_take(struct loss *l, bool have_drops, uint32_t drops)
 	uint64_t n = 0;
 
 	l->overflow_pending = false;
+	l->overflow_gap = false;
 	if (have_drops) {
 		n = (uint32_t)(drops - l->drops_seen);
 		l->drops_seen = drops;

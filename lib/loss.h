@@ -10,6 +10,10 @@
  *    reported just before the first event stamped after the ENOBUFS was
  *    seen (events queued again once the backlog was read), or when the
  *    socket runs dry.  The count is the socket's drop counter's growth.
+ *    A timestamp can be older than its send (the sender was preempted in
+ *    between), so when sequence numbers are tracked, a gap that no
+ *    report has counted yet, seen while an overflow is open, makes the
+ *    report due as well.
  *  - sequence: with every event type subscribed, gaps in the kernel's
  *    per-CPU sequence numbers count every event this socket did not
  *    get; those beyond the overflow drops are events the kernel failed
@@ -23,6 +27,7 @@
 struct loss {
 	bool overflow_pending;
 	uint64_t overflow_seen_ns; /* CLOCK_MONOTONIC when ENOBUFS came */
+	bool overflow_gap;	   /* a sequence gap seen while pending */
 	uint32_t drops_seen;	   /* the drop counter at the last report */
 
 	bool tracking;

@@ -112,6 +112,28 @@ test_overflow_explains_gaps(void **state)
 	 * sent it. */
 	loss_observe(l, 0, 112);
 	assert_int_equal(loss_sequence_take(l), 1);
+	/* An event whose timestamp is older than the ENOBUFS but whose
+	 * sequence number skipped came after the loss: report first. */
+	loss_overflow(l, 2000);
+	loss_observe(l, 1, 40);		/* baseline */
+	assert_false(loss_overflow_due(l, 1500, false));
+	loss_observe(l, 1, 41);
+	assert_false(loss_overflow_due(l, 1500, false));
+	loss_observe(l, 1, 45);
+	assert_true(loss_overflow_due(l, 1500, false));
+	assert_int_equal(loss_overflow_take(l, true, 12), 3);
+	assert_false(loss_overflow_due(l, 1500, false));
+	/* A gap the reports have counted already (the drop counter ran
+	 * ahead of the sequence numbers seen) is no reason. */
+	loss_overflow(l, 3000);
+	assert_int_equal(loss_overflow_take(l, true, 14), 2);
+	loss_overflow(l, 4000);
+	loss_observe(l, 1, 47);		/* 46: counted above */
+	assert_false(loss_overflow_due(l, 3500, false));
+	loss_observe(l, 1, 50);		/* 48, 49: not yet */
+	assert_true(loss_overflow_due(l, 3500, false));
+	assert_int_equal(loss_overflow_take(l, true, 15), 1);
+	assert_int_equal(loss_sequence_take(l), 0);
 	/* Restarting forgets the old numbers. */
 	loss_track_sequence(l, true);
 	loss_observe(l, 0, 5000);
