@@ -247,7 +247,9 @@ struct relayfork_event {
 			int32_t exit_signal;
 			/**
 			 * The parent; 0 for tasks nobody waits for
-			 * (threads) and before Linux 4.18.
+			 * (threads), before Linux 4.18, and when the
+			 * parent reaped the task before the kernel
+			 * sent the event (it is sent late in exit).
 			 */
 			pid_t parent_pid;
 			pid_t parent_tgid;
