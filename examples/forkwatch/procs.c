@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,10 +61,54 @@ procs_new(struct procs **ret)
 	return 0;
 }
 
+/*
+ * Command lines are shared, not copied: a fork (above all a thread's)
+ * takes a reference to its parent's, so following a storm allocates
+ * nothing per event.  The count sits just before the text.
+ */
+struct cmdline {
+	unsigned int refs;
+	char text[];
+};
+
+static struct cmdline *
+cmdline_of(char *text)
+{
+	return (struct cmdline *)(text - offsetof(struct cmdline, text));
+}
+
+static char *
+cmdline_new(const char *text)
+{
+	size_t len = strlen(text);
+	struct cmdline *c = malloc(sizeof(*c) + len + 1);
+
+	if (!c)
+		return NULL;
+	c->refs = 1;
+	memcpy(c->text, text, len + 1);
+	return c->text;
+}
+
+static char *
+cmdline_ref(char *text)
+{
+	if (text)
+		cmdline_of(text)->refs++;
+	return text;
+}
+
+static void
+cmdline_unref(char *text)
+{
+	if (text && --cmdline_of(text)->refs == 0)
+		free(cmdline_of(text));
+}
+
 static void
 entry_release(struct proc *e)
 {
-	free(e->cmdline);
+	cmdline_unref(e->cmdline);
 	e->cmdline = NULL;
 }
 
@@ -186,7 +231,7 @@ cmdline_join(char *buf, ssize_t len)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	buf[len] = '\0';
-	return strdup(buf);
+	return cmdline_new(buf);
 }
 
 /*
@@ -237,7 +282,7 @@ read_proc(struct procs *p, pid_t pid, uint64_t ts, struct proc *e)
 	memcpy(e->comm, open_paren + 1, len);
 	e->comm[len] = '\0';
 
-	free(e->cmdline);
+	cmdline_unref(e->cmdline);
 	e->cmdline = NULL;
 	if (!e->kthread) {
 		n = read_at(dirfd, "cmdline", buf, sizeof(buf));
@@ -292,14 +337,14 @@ on_fork(struct procs *p, const struct relayfork_event *ev)
 
 	if (src) {
 		copy = *src;
-		copy.cmdline = src->cmdline ? strdup(src->cmdline) : NULL;
+		copy.cmdline = cmdline_ref(src->cmdline);
 	} else {
 		memset(&copy, 0, sizeof(copy));
 		copy.gone = true;
 	}
 	e = insert(p, ev->pid);
 	if (!e) {
-		free(copy.cmdline);
+		cmdline_unref(copy.cmdline);
 		return;
 	}
 	copy.next = e->next;
@@ -330,12 +375,12 @@ on_exec(struct procs *p, const struct relayfork_event *ev)
 	     fresh.start_ns + START_SLACK_NS < e->start_ns)) {
 		/* Exited before we could look: the old name would lie. */
 		e->gone = true;
-		free(e->cmdline);
+		cmdline_unref(e->cmdline);
 		e->cmdline = NULL;
-		free(fresh.cmdline);
+		cmdline_unref(fresh.cmdline);
 		return;
 	}
-	free(e->cmdline);
+	cmdline_unref(e->cmdline);
 	e->cmdline = fresh.cmdline;
 	memcpy(e->comm, fresh.comm, sizeof(e->comm));
 	e->uid = fresh.uid;
@@ -406,7 +451,7 @@ procs_name(struct procs *p, pid_t pid, char *buf, size_t size)
 		if (ok)
 			snprintf(buf, size, tmp.kthread ? "[%s]" : "%s",
 				 tmp.comm);
-		free(tmp.cmdline);
+		cmdline_unref(tmp.cmdline);
 		return ok;
 	}
 	e = lookup(p, pid);

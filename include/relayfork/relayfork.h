@@ -452,7 +452,8 @@ int relayfork_monitor_stop(struct relayfork_monitor *monitor);
  * flags.  It is valid from relayfork_monitor_new() until the monitor is
  * freed, is close-on-exec and non-blocking.  Wait for POLLIN; POLLERR
  * also means "call receive or dispatch" (the kernel dropped events and
- * the library will report how many).  This function never fails.
+ * the library will report how many).  It fails only for a NULL monitor
+ * (-EINVAL).
  */
 int relayfork_monitor_get_fd(struct relayfork_monitor *monitor);
 
