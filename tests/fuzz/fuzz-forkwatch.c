@@ -21,7 +21,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int devnull = -1;
-	int saved;
+	int saved, saved_out;
 	char *copy = malloc(size + 1), *argv[34];
 	struct config cfg;
 	unsigned int show;
@@ -57,19 +57,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	for (i = 1; i < (size_t)argc; i++)
 		if (strncmp(argv[i], "-u", 2) == 0 ||
-		    strncmp(argv[i], "--u", 3) == 0 ||
-		    strcmp(argv[i], "-h") == 0 || strncmp(argv[i], "--h", 3) == 0 ||
-		    strcmp(argv[i], "-V") == 0 || strncmp(argv[i], "--v", 3) == 0)
+		    strncmp(argv[i], "--u", 3) == 0)
 			goto out;
-	/* Usage errors go to stderr: away with them, but only for the
-	 * call, so that the fuzzer's own reports still show. */
+	/* Usage errors and --help go to stderr and stdout: away with
+	 * them, but only for the call, so that the fuzzer's own reports
+	 * still show. */
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	saved_out = dup(STDOUT_FILENO);
 	saved = dup(STDERR_FILENO);
+	dup2(devnull, STDOUT_FILENO);
 	dup2(devnull, STDERR_FILENO);
 	r = options_parse(argc, argv, &cfg);
+	fflush(stdout);
 	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
 	dup2(saved, STDERR_FILENO);
+	close(saved_out);
 	close(saved);
 	assert(r == -1 || r == 0 || r == 2);
 	if (r == -1)
