@@ -8,7 +8,7 @@
 
 #include <relayfork/relayfork.h>
 
-#include "storm-count.h"
+#include "listener.h"
 
 static volatile sig_atomic_t stop;
 
@@ -16,26 +16,7 @@ static int
 on_event(struct relayfork_monitor *m, const struct relayfork_event *ev,
 	 void *userdata)
 {
-	struct storm_count *c = userdata;
-
-	switch (ev->type) {
-	case RELAYFORK_EVENT_FORK:
-		storm_count_fork(c, ev->pid, ev->tgid, ev->u.fork.parent_tgid);
-		break;
-	case RELAYFORK_EVENT_EXEC:
-		storm_count_exec(c, ev->pid);
-		break;
-	case RELAYFORK_EVENT_EXIT:
-		storm_count_exit(c, ev->pid, ev->tgid, ev->u.exit.parent_tgid);
-		break;
-	case RELAYFORK_EVENT_LOST:
-		c->lost += ev->u.lost.count;
-		c->lost_reports++;
-		break;
-	default:
-		storm_count_other(c);
-		break;
-	}
+	listener_count_event(userdata, ev);
 	return 0;
 }
 
@@ -56,16 +37,9 @@ main(int argc, char **argv)
 	}
 	listener_catch_signals(&stop);
 
-	r = relayfork_monitor_new(0, &m);
-	if (r == 0 && fork_only)
-		r = relayfork_monitor_set_events(m, RELAYFORK_EVENTS_FORK);
-	if (r == 0)
-		r = relayfork_monitor_start(m);
-	if (r < 0) {
-		fprintf(stderr, "listener-callback: %s\n", relayfork_strerror(r));
-		relayfork_monitor_unref(m);
+	m = listener_start_monitor("listener-callback", fork_only);
+	if (!m)
 		return 1;
-	}
 	printf("ready\n");
 	fflush(stdout);
 

@@ -9,32 +9,9 @@
 
 #include <relayfork/relayfork.h>
 
-#include "storm-count.h"
+#include "listener.h"
 
 static volatile sig_atomic_t stop;
-
-static void
-count(struct storm_count *c, const struct relayfork_event *ev)
-{
-	switch (ev->type) {
-	case RELAYFORK_EVENT_FORK:
-		storm_count_fork(c, ev->pid, ev->tgid, ev->u.fork.parent_tgid);
-		break;
-	case RELAYFORK_EVENT_EXEC:
-		storm_count_exec(c, ev->pid);
-		break;
-	case RELAYFORK_EVENT_EXIT:
-		storm_count_exit(c, ev->pid, ev->tgid, ev->u.exit.parent_tgid);
-		break;
-	case RELAYFORK_EVENT_LOST:
-		c->lost += ev->u.lost.count;
-		c->lost_reports++;
-		break;
-	default:
-		storm_count_other(c);
-		break;
-	}
-}
 
 int
 main(int argc, char **argv)
@@ -53,16 +30,9 @@ main(int argc, char **argv)
 	}
 	listener_catch_signals(&stop);
 
-	r = relayfork_monitor_new(0, &m);
-	if (r == 0 && fork_only)
-		r = relayfork_monitor_set_events(m, RELAYFORK_EVENTS_FORK);
-	if (r == 0)
-		r = relayfork_monitor_start(m);
-	if (r < 0) {
-		fprintf(stderr, "listener-fd: %s\n", relayfork_strerror(r));
-		relayfork_monitor_unref(m);
+	m = listener_start_monitor("listener-fd", fork_only);
+	if (!m)
 		return 1;
-	}
 	printf("ready\n");
 	fflush(stdout);
 
@@ -73,7 +43,7 @@ main(int argc, char **argv)
 		if (r < 0)
 			break;
 		while ((r = relayfork_monitor_receive(m, &ev)) > 0)
-			count(&c, &ev);
+			listener_count_event(&c, &ev);
 		if (r < 0)
 			break;
 	}
@@ -82,7 +52,7 @@ main(int argc, char **argv)
 
 	/* Whatever is still queued was received too. */
 	while (relayfork_monitor_receive(m, &ev) > 0)
-		count(&c, &ev);
+		listener_count_event(&c, &ev);
 	storm_count_report(&c, socket_drops(relayfork_monitor_get_fd(m)),
 			   stdout);
 	relayfork_monitor_unref(m);

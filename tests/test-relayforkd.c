@@ -366,22 +366,11 @@ test_exited_target_and_reused_pid(void **state)
 {
 	struct daemon *d = *state;
 	pid_t old, reuse;
-	int status, r;
+	int status, r, rx;
 
-	old = fork();
-	if (old == 0) {
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGRTMIN);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		pause();
-		_exit(0);
-	}
-	usleep(50 * 1000);
+	old = start_receiver(SIGRTMIN, &rx);
 	assert_int_equal(write_pid(d->processes, false, old), 0);
-	kill(old, SIGKILL);
-	wait_child(old);
+	stop_receiver(old, rx);
 	/* Gone from the list once it is gone from the system. */
 	assert_string_equal(read_file(d->processes), "\n");
 
