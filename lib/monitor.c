@@ -39,7 +39,6 @@ struct relayfork_monitor {
 	bool probed;
 	/* The kernel keeps a per-socket mask (Linux 6.6+). */
 	bool kernel_can_filter;
-	enum subscribe_form form;
 	uint32_t cookie;
 
 	/* Dispatch state: a handler is running. */
@@ -205,6 +204,33 @@ apply_socket_filter(struct relayfork_monitor *m)
 	return socket_attach_filter(m->fd, &prog);
 }
 
+/* The request form follows from the probe: the kernel filter's where it
+ * is used, the legacy one everywhere else. */
+static enum subscribe_form
+form(const struct relayfork_monitor *m)
+{
+	return using_kernel_filter(m) ? SUBSCRIBE_FILTERED : SUBSCRIBE_LEGACY;
+}
+
+/* Send a subscription request, retrying what the kernel may refuse
+ * for a moment: a lost IGNORE would leave a listener counted forever. */
+static int
+send_request(struct relayfork_monitor *m, uint32_t op)
+{
+	int r, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		r = subscribe_send(m->fd, form(m), op,
+				   op == KCN_MCAST_LISTEN
+					   ? subscribe_kernel_mask(m->mask)
+					   : KCN_EVENT_NONE,
+				   0, m->cookie);
+		if (r != -ENOBUFS && r != -ENOMEM && r != -EAGAIN)
+			break;
+	}
+	return r;
+}
+
 /* Install m->mask where it takes effect: the kernel and the socket. */
 static int
 apply_mask(struct relayfork_monitor *m)
@@ -215,8 +241,7 @@ apply_mask(struct relayfork_monitor *m)
 		return r;
 	/* 6.6+: a repeated LISTEN only replaces this socket's mask; it is
 	 * not counted as another listener. */
-	return subscribe_send(m->fd, SUBSCRIBE_FILTERED, KCN_MCAST_LISTEN,
-			      subscribe_kernel_mask(m->mask), 0, m->cookie);
+	return send_request(m, KCN_MCAST_LISTEN);
 }
 
 /* Gaps in the sequence mean loss only when nothing is filtered. */
@@ -287,25 +312,6 @@ probe(struct relayfork_monitor *m)
 	return 0;
 }
 
-/* Send a subscription request, retrying what the kernel may refuse
- * for a moment: a lost IGNORE would leave a listener counted forever. */
-static int
-send_request(struct relayfork_monitor *m, uint32_t op)
-{
-	int r, tries;
-
-	for (tries = 0; tries < 3; tries++) {
-		r = subscribe_send(m->fd, m->form, op,
-				   op == KCN_MCAST_LISTEN
-					   ? subscribe_kernel_mask(m->mask)
-					   : KCN_EVENT_NONE,
-				   0, m->cookie);
-		if (r != -ENOBUFS && r != -ENOMEM && r != -EAGAIN)
-			break;
-	}
-	return r;
-}
-
 RELAYFORK_EXPORT int
 relayfork_monitor_start(struct relayfork_monitor *m)
 {
@@ -328,7 +334,6 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	r = probe(m);
 	if (r < 0)
 		return r;
-	m->form = using_kernel_filter(m) ? SUBSCRIBE_FILTERED : SUBSCRIBE_LEGACY;
 
 	/* The filter goes in before the socket joins the group, so that
 	 * no unwanted event slips in between.  The kernel keeps a
