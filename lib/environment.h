@@ -7,10 +7,11 @@
  */
 #pragma once
 
-/* 0, or -EOPNOTSUPP outside the initial user or PID namespace.  When
- * /proc cannot tell, returns 0 and lets the kernel decide. */
+/* 0 in the initial user and PID namespaces, -EOPNOTSUPP outside them,
+ * 1 when /proc cannot tell (then ask the kernel: subscription.c). */
 int environment_check_namespaces(void);
 
 /* 0, or -EPROTONOSUPPORT when /proc/net/connector exists and lists no
- * cn_proc. */
+ * cn_proc.  Where it cannot be read the kernel says more (socket and
+ * sendto errors). */
 int environment_check_proc_events(void);

@@ -1,9 +1,28 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "internal.h"
 
+/* Is the running kernel older than major.minor? */
+static bool
+kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a < major || (a == major && b < minor);
+}
+
+/*
+ * Every code explained here is one that only relayfork_monitor_start()
+ * returns for that reason; other codes (a forwarder's EPERM, a handler's
+ * EBUSY) get strerror(3)'s text.
+ */
 RELAYFORK_EXPORT const char *
 relayfork_strerror(int error)
 {
@@ -24,13 +43,13 @@ relayfork_strerror(int error)
 		return "the process events connector exists only in the "
 		       "initial network namespace; run this on the host's "
 		       "network namespace (for example with nsenter -t 1 -n)";
-	case EPERM:
-		return "on kernels before Linux 6.6 listening to process events "
-		       "needs CAP_NET_ADMIN; run as root or grant the "
-		       "capability (setcap cap_net_admin+ep PROGRAM)";
-	case EBUSY:
-		return "the monitor is busy: receive and dispatch cannot be "
-		       "called from an event handler";
+	case EACCES:
+		/* Since 6.6 any user may listen: the advice would be false. */
+		if (kernel_before(6, 6))
+			return "on kernels before Linux 6.6 listening to process "
+			       "events needs CAP_NET_ADMIN; run as root or grant "
+			       "the capability (setcap cap_net_admin+ep PROGRAM)";
+		break;
 	}
 	return strerror(error);
 }

@@ -6,7 +6,6 @@
 #include "filter.h"
 #include "internal.h"
 #include "kernel-abi.h"
-#include "subscribe.h"
 
 #define KEEP 0xffffffffu
 #define DROP 0u
@@ -17,7 +16,18 @@
 #define EXIT_PROCESS_PID (KCN_EVENT_OFFSET + 16)
 
 /* Jump targets are resolved once the program is laid out. */
-enum label { L_NONE, L_KEEP, L_DROP, L_THREADS, L_FORK, L_EXIT, L_COUNT };
+enum label {
+	L_NONE,
+	L_KEEP,
+	L_DROP,
+	L_FORK,
+	L_FORK_PROCESS,
+	L_FORK_THREAD,
+	L_EXIT,
+	L_EXIT_LEADER,
+	L_EXIT_THREAD,
+	L_COUNT
+};
 
 struct builder {
 	struct filter_program *prog;
@@ -65,15 +75,42 @@ resolve(struct builder *b)
 	}
 }
 
-/* Keep if the pid at offset equals the tgid after it (a process, not a
- * thread).  Equality needs no byte swapping. */
 static void
-emit_is_process(struct builder *b, uint32_t offset)
+emit_load(struct builder *b, uint32_t offset)
 {
-	emit(b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE, offset + 4);
-	emit(b, BPF_MISC | BPF_TAX, L_NONE, L_NONE, 0);
 	emit(b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE, offset);
-	emit(b, BPF_JMP | BPF_JEQ | BPF_X, L_KEEP, L_DROP, 0);
+}
+
+/* Jump to on_process if the pid at offset equals the tgid after it, to
+ * on_thread if not.  Equality needs no byte swapping. */
+static void
+emit_is_process(struct builder *b, uint32_t offset, enum label on_process,
+		enum label on_thread)
+{
+	emit_load(b, offset + 4);
+	emit(b, BPF_MISC | BPF_TAX, L_NONE, L_NONE, 0);
+	emit_load(b, offset);
+	emit(b, BPF_JMP | BPF_JEQ | BPF_X, on_process, on_thread, 0);
+}
+
+static enum label
+keep_or_drop(bool keep)
+{
+	return keep ? L_KEEP : L_DROP;
+}
+
+/* At `at`: keep or drop an exit as `exits` says. */
+static void
+emit_exits(struct builder *b, enum label at, enum mask_exits exits)
+{
+	label(b, at);
+	if (exits != MASK_EXITS_FAILED) {
+		emit(b, BPF_RET | BPF_K, L_NONE, L_NONE,
+		     exits == MASK_EXITS_ALL ? KEEP : DROP);
+		return;
+	}
+	emit_load(b, KCN_EVENT_OFFSET + KCN_EXIT_CODE_OFFSET);
+	emit(b, BPF_JMP | BPF_JEQ | BPF_K, L_DROP, L_KEEP, 0);
 }
 
 /*
@@ -82,44 +119,46 @@ emit_is_process(struct builder *b, uint32_t offset)
  * the same way (a no-op on big-endian hosts).
  */
 void
-filter_build(struct filter_program *prog, uint32_t mask)
+filter_build(struct filter_program *prog, const struct mask_plan *plan)
 {
-	uint32_t kmask = subscribe_kernel_mask(mask) & ~KCN_EVENT_NONZERO_EXIT;
-	bool failures_only = (mask & RELAYFORK_EVENTS_EXIT_FAILURE) &&
-			     !(mask & RELAYFORK_EVENTS_EXIT);
-	bool skip_threads = mask & RELAYFORK_EVENTS_SKIP_THREADS;
-	enum label wanted = skip_threads ? L_THREADS : L_KEEP;
 	struct builder b = { .prog = prog };
+	bool forks = plan->fork_process || plan->fork_thread;
+	bool exits = plan->exit_leader != MASK_EXITS_NONE ||
+		     plan->exit_thread != MASK_EXITS_NONE;
 
 	memset(prog, 0, sizeof(*prog));
 	/* Too short to hold proc_event.what: let the decoder judge. */
 	emit(&b, BPF_LD | BPF_W | BPF_LEN, L_NONE, L_NONE, 0);
 	emit(&b, BPF_JMP | BPF_JGE | BPF_K, L_NONE, L_KEEP,
 	     KCN_EVENT_OFFSET + KCN_EVENT_SIZE);
-	emit(&b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE, KCN_EVENT_OFFSET);
-	emit(&b, BPF_JMP | BPF_JSET | BPF_K, wanted,
-	     failures_only ? L_NONE : L_DROP, htonl(kmask));
-	if (failures_only) {
-		/* An exit whose exit_code is not 0. */
-		emit(&b, BPF_JMP | BPF_JEQ | BPF_K, L_NONE, L_DROP,
-		     htonl(KCN_EVENT_EXIT));
-		emit(&b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE,
-		     KCN_EVENT_OFFSET + KCN_EXIT_CODE_OFFSET);
-		emit(&b, BPF_JMP | BPF_JEQ | BPF_K, L_DROP, wanted, 0);
-	}
-	if (skip_threads) {
-		/* A is no longer `what` after the exit_code load: reload. */
-		label(&b, L_THREADS);
-		emit(&b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE,
-		     KCN_EVENT_OFFSET);
-		emit(&b, BPF_JMP | BPF_JEQ | BPF_K, L_FORK, L_NONE,
-		     htonl(KCN_EVENT_FORK));
-		emit(&b, BPF_JMP | BPF_JEQ | BPF_K, L_EXIT, L_KEEP,
-		     htonl(KCN_EVENT_EXIT));
+	emit_load(&b, KCN_EVENT_OFFSET);
+	if (plan->other)
+		emit(&b, BPF_JMP | BPF_JSET | BPF_K, L_KEEP, L_NONE,
+		     htonl(plan->other));
+	emit(&b, BPF_JMP | BPF_JEQ | BPF_K, forks ? L_FORK : L_DROP, L_NONE,
+	     htonl(KCN_EVENT_FORK));
+	emit(&b, BPF_JMP | BPF_JEQ | BPF_K, exits ? L_EXIT : L_DROP, L_DROP,
+	     htonl(KCN_EVENT_EXIT));
+
+	if (forks) {
 		label(&b, L_FORK);
-		emit_is_process(&b, FORK_CHILD_PID);
+		if (plan->fork_process == plan->fork_thread)
+			emit(&b, BPF_RET | BPF_K, L_NONE, L_NONE, KEEP);
+		else
+			emit_is_process(&b, FORK_CHILD_PID,
+					keep_or_drop(plan->fork_process),
+					keep_or_drop(plan->fork_thread));
+	}
+	if (exits) {
 		label(&b, L_EXIT);
-		emit_is_process(&b, EXIT_PROCESS_PID);
+		if (plan->exit_leader == plan->exit_thread) {
+			emit_exits(&b, L_EXIT_LEADER, plan->exit_leader);
+		} else {
+			emit_is_process(&b, EXIT_PROCESS_PID, L_EXIT_LEADER,
+					L_EXIT_THREAD);
+			emit_exits(&b, L_EXIT_LEADER, plan->exit_leader);
+			emit_exits(&b, L_EXIT_THREAD, plan->exit_thread);
+		}
 	}
 	label(&b, L_DROP);
 	emit(&b, BPF_RET | BPF_K, L_NONE, L_NONE, DROP);
@@ -137,67 +176,11 @@ filter_build_acks_only(struct filter_program *prog)
 	emit(&b, BPF_LD | BPF_W | BPF_LEN, L_NONE, L_NONE, 0);
 	emit(&b, BPF_JMP | BPF_JGE | BPF_K, L_NONE, L_DROP,
 	     KCN_EVENT_OFFSET + KCN_EVENT_SIZE);
-	emit(&b, BPF_LD | BPF_W | BPF_ABS, L_NONE, L_NONE, KCN_EVENT_OFFSET);
+	emit_load(&b, KCN_EVENT_OFFSET);
 	emit(&b, BPF_JMP | BPF_JEQ | BPF_K, L_KEEP, L_DROP, KCN_EVENT_NONE);
 	label(&b, L_DROP);
 	emit(&b, BPF_RET | BPF_K, L_NONE, L_NONE, DROP);
 	label(&b, L_KEEP);
 	emit(&b, BPF_RET | BPF_K, L_NONE, L_NONE, KEEP);
 	resolve(&b);
-}
-
-static uint32_t
-load_be32(const unsigned char *data, uint32_t len, uint32_t k, int *ok)
-{
-	uint32_t v;
-
-	if (k > len || len - k < 4) {
-		*ok = 0;
-		return 0;
-	}
-	memcpy(&v, data + k, 4);
-	return ntohl(v);
-}
-
-uint32_t
-filter_run(const struct filter_program *prog, const void *data, uint32_t len)
-{
-	uint32_t a = 0, x = 0;
-	unsigned int pc = 0;
-	int ok = 1;
-
-	while (pc < prog->len) {
-		const struct sock_filter *in = &prog->insns[pc++];
-
-		switch (in->code) {
-		case BPF_LD | BPF_W | BPF_LEN:
-			a = len;
-			break;
-		case BPF_LD | BPF_W | BPF_ABS:
-			a = load_be32(data, len, in->k, &ok);
-			if (!ok)
-				return 0; /* the kernel drops on a bad load */
-			break;
-		case BPF_JMP | BPF_JGE | BPF_K:
-			pc += a >= in->k ? in->jt : in->jf;
-			break;
-		case BPF_JMP | BPF_JEQ | BPF_K:
-			pc += a == in->k ? in->jt : in->jf;
-			break;
-		case BPF_JMP | BPF_JSET | BPF_K:
-			pc += (a & in->k) ? in->jt : in->jf;
-			break;
-		case BPF_JMP | BPF_JEQ | BPF_X:
-			pc += a == x ? in->jt : in->jf;
-			break;
-		case BPF_MISC | BPF_TAX:
-			x = a;
-			break;
-		case BPF_RET | BPF_K:
-			return in->k;
-		default:
-			return 0;
-		}
-	}
-	return 0;
 }

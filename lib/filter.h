@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The classic BPF socket filter used where the kernel cannot filter proc
- * events itself (before Linux 6.6): it drops unwanted event types before
- * they take room in the receive buffer.
+ * The classic BPF socket filter: it drops what a monitor does not need
+ * before it takes room in the receive buffer or wakes the reader.  It
+ * does all of the filtering where the kernel cannot filter proc events
+ * (before Linux 6.6), and what the kernel's filter cannot do elsewhere
+ * (tell threads from processes, failures of one from the other's).
  */
 #pragma once
 
 #include <linux/filter.h>
 #include <stdint.h>
+
+#include "mask.h"
 
 #define FILTER_MAX_INSNS 32
 
@@ -17,18 +21,12 @@ struct filter_program {
 };
 
 /*
- * Build the program for a relayfork event mask.  It keeps the events the
- * mask asks for and every datagram too short or too strange to judge (the
- * library counts those), and drops acknowledgements; with
- * RELAYFORK_EVENTS_SKIP_THREADS it also drops forks and exits of threads.
- * Pure.
+ * Build the program that keeps what the plan needs, and every datagram
+ * too short to judge (the library counts those); it drops
+ * acknowledgements.  Pure.
  */
-void filter_build(struct filter_program *prog, uint32_t mask);
+void filter_build(struct filter_program *prog, const struct mask_plan *plan);
 
 /* A program that keeps only acknowledgements (what == NONE): the
- * filter probe's socket must not fill up with events while it waits. */
+ * probes' sockets must not fill up with events while they wait. */
 void filter_build_acks_only(struct filter_program *prog);
-
-/* Run a program on a datagram the way the kernel would; for tests. */
-uint32_t filter_run(const struct filter_program *prog, const void *data,
-		    uint32_t len);

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+/* The 2005 contract: a real-time signal to every target on every fork. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "procfs.h"
 
 /* Debian 12's headers predate some of these. */
 #ifndef SYS_pidfd_open
@@ -20,6 +23,7 @@
 #endif
 
 #define COUNTER_MAX (RELAYFORK_FORWARDER_LOST + 1)
+#define EXITED_BATCH 64
 
 struct target {
 	pid_t pid;
@@ -33,9 +37,10 @@ struct target {
 };
 
 struct relayfork_forwarder {
-	int refcount;
 	unsigned int flags;
 	int signo;
+	/* Every target's pidfd: readable when its process has exited. */
+	int epfd;
 	struct target *targets;
 	size_t ntargets, cap;
 	uint64_t counters[COUNTER_MAX];
@@ -57,50 +62,36 @@ pidfd_send_signal(int pidfd, int sig, siginfo_t *info)
  * Without pidfds, a descriptor of the /proc/PID directory stands in: it
  * stays bound to the process it was opened for, and once that process is
  * gone nothing can be opened through it, even if the pid is reused.
- * Returns true while the process exists and is not a zombie.
+ * Returns true while the process exists and has not exited (a zombie has).
  */
 static bool
 procfd_alive(int procfd)
 {
-	char buf[512], state;
-	const char *p;
-	ssize_t n;
-	int fd;
+	struct procfs_stat st;
 
-	fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The name in parentheses may hold anything: skip past its end. */
-	p = strrchr(buf, ')');
-	return p && sscanf(p + 1, " %c", &state) == 1 && state != 'Z' &&
-	       state != 'X';
+	return procfs_read_stat(procfd, "stat", &st) == 0 && st.state != 'Z' &&
+	       st.state != 'X';
 }
 
 /* Without pidfds: is pid a thread-group leader?  -EINVAL if not. */
 static int
 procfd_check_leader(int procfd, pid_t pid)
 {
-	char line[128];
-	int fd, tgid = 0;
-	FILE *f;
+	struct procfs_status status = { 0 };
 
-	fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
-	f = fd >= 0 ? fdopen(fd, "re") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
+	if (procfs_read_status(procfd, &status) < 0 ||
+	    !(status.found & PROCFS_STATUS_TGID))
 		return -ESRCH;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid == pid ? 0 : -EINVAL;
+	return status.tgid == pid ? 0 : -EINVAL;
+}
+
+/* A pidfd is readable once its process has exited (all its threads). */
+static bool
+pidfd_exited(int pidfd)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
 }
 
 /* Send a signal to a target, through its pidfd where it has one. */
@@ -120,17 +111,6 @@ target_signal(const struct target *t, int sig, siginfo_t *info)
 	return r < 0 ? -errno : 0;
 }
 
-/* A pidfd becomes readable when its process has exited. */
-static bool
-target_exited(const struct target *t)
-{
-	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
-
-	if (t->pidfd < 0)
-		return !procfd_alive(t->procfd);
-	return poll(&pfd, 1, 0) == 1;
-}
-
 RELAYFORK_EXPORT int
 relayfork_forwarder_new(unsigned int flags,
 			struct relayfork_forwarder **ret_forwarder)
@@ -143,37 +123,49 @@ relayfork_forwarder_new(unsigned int flags,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->refcount = 1;
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (f->epfd < 0) {
+		int r = -errno;
+
+		free(f);
+		return r;
+	}
 	f->flags = flags;
 	f->signo = SIGRTMIN;
 	*ret_forwarder = f;
 	return 0;
 }
 
-RELAYFORK_EXPORT struct relayfork_forwarder *
-relayfork_forwarder_ref(struct relayfork_forwarder *f)
+static void
+target_close(struct target *t)
 {
-	return_if_fail(f, NULL);
-	f->refcount++;
-	return f;
+	/* Closing the pidfd also takes it out of the epoll set. */
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->procfd >= 0)
+		close(t->procfd);
 }
 
 RELAYFORK_EXPORT struct relayfork_forwarder *
-relayfork_forwarder_unref(struct relayfork_forwarder *f)
+relayfork_forwarder_free(struct relayfork_forwarder *f)
 {
 	size_t i;
 
-	if (!f || --f->refcount > 0)
+	if (!f)
 		return NULL;
-	for (i = 0; i < f->ntargets; i++) {
-		if (f->targets[i].pidfd >= 0)
-			close(f->targets[i].pidfd);
-		if (f->targets[i].procfd >= 0)
-			close(f->targets[i].procfd);
-	}
+	for (i = 0; i < f->ntargets; i++)
+		target_close(&f->targets[i]);
+	close(f->epfd);
 	free(f->targets);
 	free(f);
 	return NULL;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_get_fd(struct relayfork_forwarder *f)
+{
+	return_if_fail(f, -EINVAL);
+	return f->epfd;
 }
 
 static struct target *
@@ -193,25 +185,45 @@ drop_target(struct relayfork_forwarder *f, struct target *t)
 {
 	size_t i = (size_t)(t - f->targets);
 
-	if (t->pidfd >= 0)
-		close(t->pidfd);
-	if (t->procfd >= 0)
-		close(t->procfd);
+	target_close(t);
 	memmove(t, t + 1, (f->ntargets - i - 1) * sizeof(*t));
 	f->ntargets--;
+}
+
+static void
+prune_target(struct relayfork_forwarder *f, struct target *t)
+{
+	drop_target(f, t);
+	f->counters[RELAYFORK_FORWARDER_PRUNED]++;
 }
 
 RELAYFORK_EXPORT int
 relayfork_forwarder_prune(struct relayfork_forwarder *f)
 {
+	struct epoll_event exited[EXITED_BATCH];
 	size_t i = 0;
-	int n = 0;
+	int n = 0, ready, j;
 
 	return_if_fail(f, -EINVAL);
+	/* The targets held by pidfds that became readable: one call, however
+	 * many targets there are. */
+	do {
+		ready = epoll_wait(f->epfd, exited, EXITED_BATCH, 0);
+		for (j = 0; j < ready; j++) {
+			struct target *t = find_target(f, (pid_t)exited[j].data.u32);
+
+			if (t) {
+				prune_target(f, t);
+				n++;
+			}
+		}
+	} while (ready == EXITED_BATCH);
+	/* Targets held by /proc descriptors, one by one. */
 	while (i < f->ntargets) {
-		if (target_exited(&f->targets[i])) {
-			drop_target(f, &f->targets[i]);
-			f->counters[RELAYFORK_FORWARDER_PRUNED]++;
+		struct target *t = &f->targets[i];
+
+		if (t->pidfd < 0 && !procfd_alive(t->procfd)) {
+			prune_target(f, t);
 			n++;
 		} else {
 			i++;
@@ -220,68 +232,78 @@ relayfork_forwarder_prune(struct relayfork_forwarder *f)
 	return n;
 }
 
+/* Open a target's descriptors and check that we may signal it. */
+static int
+target_open(struct relayfork_forwarder *f, pid_t pid, struct target *t)
+{
+	struct epoll_event watch = { .events = EPOLLIN,
+				     .data.u32 = (uint32_t)pid };
+	int r;
+
+	*t = (struct target){ .pid = pid, .pidfd = -1, .procfd = -1 };
+	t->pidfd = pidfd_open(pid);
+	if (t->pidfd < 0 && errno != ENOSYS) {
+		/* Kernels answer EINVAL or ENOENT for a thread id that is
+		 * not its process's main thread. */
+		return errno == EINVAL || errno == ENOENT ? -EINVAL : -errno;
+	}
+	if (t->pidfd >= 0) {
+		if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, t->pidfd, &watch) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	} else {
+		t->procfd = procfs_open_pid(pid);
+		if (t->procfd < 0)
+			return t->procfd;
+		r = procfd_check_leader(t->procfd, pid);
+		if (r < 0)
+			goto fail;
+	}
+	/* Signal 0 checks that we may signal it, as kill(2) would; a
+	 * process that has exited but is not reaped yet would pass. */
+	r = target_signal(t, 0, NULL);
+	if (r == 0 && t->pidfd >= 0 && pidfd_exited(t->pidfd))
+		r = -ESRCH;
+	if (r < 0)
+		goto fail;
+	return 0;
+
+fail:
+	target_close(t);
+	return r;
+}
+
 RELAYFORK_EXPORT int
 relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 {
-	struct target t = { .pid = pid, .pidfd = -1, .procfd = -1 };
-	struct target *old;
+	struct target t, *old;
 	int r;
 
 	return_if_fail(f, -EINVAL);
 	return_if_fail(pid > 0, -EINVAL);
 
+	/* A registered process that has exited and whose pid came back as
+	 * another one: that is a new registration. */
+	relayfork_forwarder_prune(f);
 	old = find_target(f, pid);
-	if (old && !target_exited(old))
+	if (old)
 		return 0;
-	if (old) {
-		/* The registered process is gone and its pid came back as
-		 * another one: that is a new registration. */
-		drop_target(f, old);
-		f->counters[RELAYFORK_FORWARDER_PRUNED]++;
-	}
 
-	t.pidfd = pidfd_open(pid);
-	if (t.pidfd < 0 && errno != ENOSYS) {
-		/* Kernels answer EINVAL or ENOENT for a thread id that is
-		 * not its process's main thread. */
-		return errno == EINVAL || errno == ENOENT ? -EINVAL : -errno;
-	}
-	if (t.pidfd < 0) {
-		char path[32];
-
-		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-		t.procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (t.procfd < 0)
-			return errno == ENOENT ? -ESRCH : -errno;
-		r = procfd_check_leader(t.procfd, pid);
-		if (r < 0)
-			goto fail;
-	}
-	/* Signal 0 checks that the target exists and that we may signal
-	 * it, as kill(2) would. */
-	r = target_signal(&t, 0, NULL);
-	if (r < 0)
-		goto fail;
 	if (f->ntargets == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 8;
 		struct target *n = realloc(f->targets, cap * sizeof(*n));
 
-		if (!n) {
-			r = -ENOMEM;
-			goto fail;
-		}
+		if (!n)
+			return -ENOMEM;
 		f->targets = n;
 		f->cap = cap;
 	}
+	r = target_open(f, pid, &t);
+	if (r < 0)
+		return r;
 	f->targets[f->ntargets++] = t;
-	return 0;
-
-fail:
-	if (t.pidfd >= 0)
-		close(t.pidfd);
-	if (t.procfd >= 0)
-		close(t.procfd);
-	return r;
+	return 1;
 }
 
 RELAYFORK_EXPORT int
@@ -336,6 +358,11 @@ relayfork_forwarder_handle(struct relayfork_forwarder *f,
 		return 0;
 	f->counters[RELAYFORK_FORWARDER_FORKS]++;
 
+	/* A target that has exited still takes signals while it is a
+	 * zombie: find the exited ones first, so that none is counted as
+	 * delivered. */
+	relayfork_forwarder_prune(f);
+
 	/* A negative si_code lets user space choose si_pid and si_value;
 	 * this is the seed's siginfo, field for field. */
 	memset(&info, 0, sizeof(info));
@@ -351,8 +378,7 @@ relayfork_forwarder_handle(struct relayfork_forwarder *f,
 		int r = target_signal(t, f->signo, &info);
 
 		if (r == -ESRCH) {
-			drop_target(f, t);
-			f->counters[RELAYFORK_FORWARDER_PRUNED]++;
+			prune_target(f, t);
 			continue;
 		}
 		if (r == 0) {

@@ -47,6 +47,12 @@ loss_set_drops(struct loss *l, uint32_t drops)
 	l->drops_seen = drops;
 }
 
+bool
+loss_drops_grew(const struct loss *l, uint32_t drops)
+{
+	return drops != l->drops_seen;
+}
+
 void
 loss_observe(struct loss *l, uint32_t cpu, uint32_t seq)
 {

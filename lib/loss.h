@@ -5,11 +5,12 @@
  * counter and tells this code what it saw.
  *
  * Two sources:
- *  - overflow: the socket's buffer was full.  The kernel reports ENOBUFS
- *    once, before the queued events that preceded the loss; the loss is
- *    reported just before the first event stamped after the ENOBUFS was
- *    seen (events queued again once the backlog was read), or when the
- *    socket runs dry.  The count is the socket's drop counter's growth.
+ *  - overflow: the socket's buffer was full.  The monitor learns it from
+ *    the socket's drop counter after a receive (or, where the socket
+ *    reports overflows, from ENOBUFS); every event queued when that
+ *    receive read came before the loss.  The loss is reported just
+ *    before the first event stamped after that read (events queued
+ *    again once the backlog was read), or when the socket runs dry.  The count is the socket's drop counter's growth.
  *    A timestamp can be older than its send (the sender was preempted in
  *    between), so when sequence numbers are tracked, a gap that no
  *    report has counted yet, seen while an overflow is open, makes the
@@ -46,9 +47,11 @@ void loss_free(struct loss *l);
 void loss_track_sequence(struct loss *l, bool on);
 /* Set the drop counter baseline (at subscription). */
 void loss_set_drops(struct loss *l, uint32_t drops);
+/* Has the drop counter grown since the last report? */
+bool loss_drops_grew(const struct loss *l, uint32_t drops);
 /* Every message the kernel sent us, delivered or not. */
 void loss_observe(struct loss *l, uint32_t cpu, uint32_t seq);
-/* recv said ENOBUFS at now_ns. */
+/* The socket overflowed; events stamped after now_ns came after. */
 void loss_overflow(struct loss *l, uint64_t now_ns);
 
 /* Must an overflow report come before an event stamped ts?  drained: the

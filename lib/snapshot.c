@@ -6,42 +6,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "procfs.h"
 
 struct relayfork_snapshot {
 	unsigned int flags;
+	uint64_t time_ns;	/* CLOCK_MONOTONIC before anything was read */
 	DIR *procs;
 	/* While listing one process's threads. */
 	DIR *tasks;
+	int pid_dirfd;
 	pid_t tgid;
 	pid_t ppid;
-	long ticks;
-	uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
+	struct procfs_clock clock;
 };
-
-static uint64_t
-clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 RELAYFORK_EXPORT int
 relayfork_snapshot_new(unsigned int flags, struct relayfork_snapshot **ret)
 {
 	struct relayfork_snapshot *s;
-	uint64_t mono, boot;
 
 	return_if_fail(ret, -EINVAL);
 	return_if_fail((flags & ~RELAYFORK_SNAPSHOT_THREADS) == 0, -EINVAL);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->time_ns = procfs_now_ns();
 	s->procs = opendir("/proc");
 	if (!s->procs) {
 		int r = -errno;
@@ -50,62 +42,53 @@ relayfork_snapshot_new(unsigned int flags, struct relayfork_snapshot **ret)
 		return r;
 	}
 	s->flags = flags;
-	s->ticks = sysconf(_SC_CLK_TCK);
-	if (s->ticks <= 0)
-		s->ticks = 100;
-	mono = clock_ns(CLOCK_MONOTONIC);
-	boot = clock_ns(CLOCK_BOOTTIME);
-	s->boot_offset_ns = boot > mono ? boot - mono : 0;
+	s->pid_dirfd = -1;
+	procfs_clock_init(&s->clock);
 	*ret = s;
 	return 0;
 }
 
+static void
+end_threads(struct relayfork_snapshot *s)
+{
+	if (s->tasks)
+		closedir(s->tasks);
+	if (s->pid_dirfd >= 0)
+		close(s->pid_dirfd);
+	s->tasks = NULL;
+	s->pid_dirfd = -1;
+}
+
 RELAYFORK_EXPORT struct relayfork_snapshot *
-relayfork_snapshot_unref(struct relayfork_snapshot *s)
+relayfork_snapshot_free(struct relayfork_snapshot *s)
 {
 	if (!s)
 		return NULL;
-	if (s->tasks)
-		closedir(s->tasks);
+	end_threads(s);
 	closedir(s->procs);
 	free(s);
 	return NULL;
 }
 
-/* ppid and start time (field 22, clock ticks since boot) of a task. */
-static int
-read_stat(const char *path, pid_t *ret_ppid, unsigned long long *ret_start)
+RELAYFORK_EXPORT uint64_t
+relayfork_snapshot_get_time(const struct relayfork_snapshot *s)
 {
-	char buf[1024];
-	const char *p;
-	ssize_t n;
-	int fd, ppid;
+	return_if_fail(s, 0);
+	return s->time_ns;
+}
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	/* The name in parentheses may hold anything: skip past its end. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1,
-			 " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-			 "%*d %*d %*d %*d %*d %*d %llu",
-			 &ppid, ret_start) != 2)
-		return -ESRCH;
-	*ret_ppid = ppid;
-	return 0;
+RELAYFORK_EXPORT int
+relayfork_snapshot_covers(const struct relayfork_snapshot *s,
+			  const struct relayfork_event *ev)
+{
+	return_if_fail(s && ev, -EINVAL);
+	return ev->timestamp_ns < s->time_ns;
 }
 
 static void
 fill(const struct relayfork_snapshot *s, struct relayfork_event *ev, pid_t pid,
-     pid_t tgid, pid_t ppid, unsigned long long start)
+     pid_t tgid, pid_t ppid, unsigned long long start_ticks)
 {
-	uint64_t boot_ns = start * (1000000000ull / (unsigned long long)s->ticks);
-
 	memset(ev, 0, sizeof(*ev));
 	ev->type = RELAYFORK_EVENT_FORK;
 	ev->flags = RELAYFORK_EVENT_F_SYNTHETIC;
@@ -115,8 +98,7 @@ fill(const struct relayfork_snapshot *s, struct relayfork_event *ev, pid_t pid,
 	ev->tgid = tgid;
 	ev->u.fork.parent_pid = ppid;
 	ev->u.fork.parent_tgid = ppid;
-	ev->timestamp_ns = boot_ns > s->boot_offset_ns ? boot_ns - s->boot_offset_ns
-						       : 0;
+	ev->timestamp_ns = procfs_clock_monotonic(&s->clock, start_ticks);
 }
 
 /* The next thread of the current process; false when there is none. */
@@ -126,23 +108,39 @@ next_thread(struct relayfork_snapshot *s, struct relayfork_event *ev)
 	struct dirent *de;
 
 	while ((de = readdir(s->tasks))) {
-		char path[64];
-		unsigned long long start;
-		pid_t tid = atoi(de->d_name), ppid;
+		char name[64];
+		struct procfs_stat st;
+		pid_t tid = atoi(de->d_name);
 
 		if (tid <= 0 || tid == s->tgid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
-			 (int)s->tgid, (int)tid);
-		if (read_stat(path, &ppid, &start) < 0)
+		snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
+		if (procfs_read_stat(s->pid_dirfd, name, &st) < 0)
 			continue;
 		/* A thread's parent is its process's (the kernel's view). */
-		fill(s, ev, tid, s->tgid, s->ppid, start);
+		fill(s, ev, tid, s->tgid, s->ppid, st.start_ticks);
 		return true;
 	}
-	closedir(s->tasks);
-	s->tasks = NULL;
+	end_threads(s);
 	return false;
+}
+
+/* Open the thread list of the process in dirfd (which it takes). */
+static void
+start_threads(struct relayfork_snapshot *s, int dirfd, pid_t pid, pid_t ppid)
+{
+	int fd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	s->tasks = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!s->tasks) {
+		if (fd >= 0)
+			close(fd);
+		close(dirfd);
+		return;
+	}
+	s->pid_dirfd = dirfd;
+	s->tgid = pid;
+	s->ppid = ppid;
 }
 
 RELAYFORK_EXPORT int
@@ -154,24 +152,30 @@ relayfork_snapshot_next(struct relayfork_snapshot *s, struct relayfork_event *ev
 	return_if_fail(ev, -EINVAL);
 	if (s->tasks && next_thread(s, ev))
 		return 1;
-	errno = 0;
-	while ((de = readdir(s->procs))) {
-		char path[64];
-		unsigned long long start;
-		pid_t pid = atoi(de->d_name), ppid;
+	/* readdir() sets errno only on error; what else we call may set
+	 * it too, so it is cleared before every call. */
+	while ((errno = 0, de = readdir(s->procs))) {
+		struct procfs_stat st;
+		pid_t pid = atoi(de->d_name);
+		int dirfd;
 
 		if (pid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if (read_stat(path, &ppid, &start) < 0)
+		dirfd = procfs_open_pid(pid);
+		if (dirfd < 0)
 			continue; /* exited meanwhile */
-		fill(s, ev, pid, pid, ppid, start);
-		if (s->flags & RELAYFORK_SNAPSHOT_THREADS) {
-			snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-			s->tasks = opendir(path);
-			s->tgid = pid;
-			s->ppid = ppid;
+		/* A zombie has exited, unless its threads live on (its
+		 * main thread called pthread_exit()). */
+		if (procfs_read_stat(dirfd, "stat", &st) < 0 ||
+		    ((st.state == 'Z' || st.state == 'X') && st.num_threads <= 1)) {
+			close(dirfd);
+			continue;
 		}
+		fill(s, ev, pid, pid, st.ppid, st.start_ticks);
+		if (s->flags & RELAYFORK_SNAPSHOT_THREADS)
+			start_threads(s, dirfd, pid, st.ppid);
+		else
+			close(dirfd);
 		return 1;
 	}
 	return errno ? -errno : 0;

@@ -31,7 +31,10 @@ struct socket_batch {
 int socket_open(int *ret_fd);
 int socket_join(int fd);
 int socket_leave(int fd);
+/* Set the receive buffer; both return the size granted (the kernel's
+ * count, twice the request) or a negative errno. */
 int socket_set_rcvbuf(int fd, size_t bytes);
+int socket_get_rcvbuf(int fd);
 int socket_attach_filter(int fd, const struct filter_program *prog);
 int socket_detach_filter(int fd);
 /* The socket's cumulative count of dropped datagrams (Linux 4.12+). */

@@ -62,36 +62,6 @@ subscribe_send(int fd, enum subscribe_form form, uint32_t op,
 	return r == (ssize_t)len ? 0 : -EIO;
 }
 
-uint32_t
-subscribe_kernel_mask(uint32_t mask)
-{
-	static const uint32_t bits[] = {
-		[RELAYFORK_EVENT_FORK] = KCN_EVENT_FORK,
-		[RELAYFORK_EVENT_EXEC] = KCN_EVENT_EXEC,
-		[RELAYFORK_EVENT_EXIT] = KCN_EVENT_EXIT,
-		[RELAYFORK_EVENT_UID] = KCN_EVENT_UID,
-		[RELAYFORK_EVENT_GID] = KCN_EVENT_GID,
-		[RELAYFORK_EVENT_SID] = KCN_EVENT_SID,
-		[RELAYFORK_EVENT_PTRACE] = KCN_EVENT_PTRACE,
-		[RELAYFORK_EVENT_COMM] = KCN_EVENT_COMM,
-		[RELAYFORK_EVENT_COREDUMP] = KCN_EVENT_COREDUMP,
-	};
-	uint32_t kmask = 0;
-	unsigned int type;
-
-	if ((mask & RELAYFORK_EVENTS_ALL) == RELAYFORK_EVENTS_ALL)
-		return KCN_EVENT_ALL;
-	for (type = 0; type < ARRAY_SIZE(bits); type++)
-		if (mask & (1u << type))
-			kmask |= bits[type];
-	/* With EXIT the kernel already sends every exit; NONZERO_EXIT alone
-	 * is the kernel's "failures only". */
-	if ((mask & RELAYFORK_EVENTS_EXIT_FAILURE) &&
-	    !(mask & RELAYFORK_EVENTS_EXIT))
-		kmask |= KCN_EVENT_NONZERO_EXIT;
-	return kmask;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -124,8 +94,15 @@ probe_wait_ack(int fd, uint32_t cookie)
 		ssize_t n;
 		int r;
 
-		if (left < 0)
+		if (left < 0) {
+			uint32_t drops = 0;
+
+			/* The socket does not report overflows
+			 * (NETLINK_NO_ENOBUFS): its drop counter does. */
+			if (socket_get_drops(fd, &drops) == 0 && drops > 0)
+				overflowed = true;
 			return overflowed ? -ENOBUFS : 0;
+		}
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fromlen);
 		if (n < 0) {
@@ -152,7 +129,7 @@ probe_wait_ack(int fd, uint32_t cookie)
 }
 
 int
-subscribe_probe_filter(uint32_t cookie, bool *ret_supported)
+subscribe_probe(enum subscribe_form form, uint32_t cookie, bool *ret_answered)
 {
 	struct filter_program acks;
 	int attempt, fd, r = 0;
@@ -172,16 +149,16 @@ subscribe_probe_filter(uint32_t cookie, bool *ret_supported)
 
 		/* Mask "all": a socket whose mask hides NONE never sees its
 		 * own acknowledgement. */
-		r = subscribe_send(fd, SUBSCRIBE_FILTERED, KCN_MCAST_LISTEN,
-				   KCN_EVENT_ALL, 0, cookie);
+		r = subscribe_send(fd, form, KCN_MCAST_LISTEN, KCN_EVENT_ALL, 0,
+				   cookie);
 		if (r == 0)
 			r = probe_wait_ack(fd, cookie);
-		/* Undo the LISTEN whatever we saw: on 6.6+ it counted even if
-		 * its answer was lost, and closing does not uncount it.
-		 * Older kernels drop this 8-byte form just like the first. */
+		/* Undo the LISTEN whatever we saw: it counted even if its
+		 * answer was lost, and closing does not uncount it.  Older
+		 * kernels drop the 8-byte form both times. */
 		for (int tries = 0; tries < 3; tries++)
-			if (subscribe_send(fd, SUBSCRIBE_FILTERED,
-					   KCN_MCAST_IGNORE, KCN_EVENT_NONE, 0,
+			if (subscribe_send(fd, form, KCN_MCAST_IGNORE,
+					   KCN_EVENT_NONE, 0,
 					   cookie + 2) != -ENOBUFS)
 				break;
 		close(fd);
@@ -190,6 +167,6 @@ subscribe_probe_filter(uint32_t cookie, bool *ret_supported)
 	}
 	if (r < 0 && r != -ENOBUFS)
 		return r;
-	*ret_supported = r == 1;
+	*ret_answered = r == 1;
 	return 0;
 }

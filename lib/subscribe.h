@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The subscription protocol: PROC_CN_MCAST_LISTEN / IGNORE requests in
- * their two forms, and the probe that tells whether the running kernel
- * filters events per socket (Linux 6.6+).
+ * their two forms, and the probe that asks the kernel whether it answers
+ * one of them.
  */
 #pragma once
 
@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "kernel-abi.h"
-#include "relayfork/relayfork.h"
 
 /* nlmsghdr + cn_msg + struct proc_input */
 #define SUBSCRIBE_MSG_MAX (KCN_NLMSG_HDRLEN + KCN_MSG_HDRLEN + 8)
@@ -36,13 +35,14 @@ int subscribe_send(int fd, enum subscribe_form form, uint32_t op,
 		   uint32_t event_type, uint32_t seq, uint32_t ack);
 
 /*
- * Find out whether the kernel accepts the filtered form, on a socket of
- * its own so that the caller's socket never carries probe traffic.
- * *ret_supported is set on success.  Returns 0 or a negative errno from
+ * Send a LISTEN in this form on a socket of its own (so that the
+ * caller's socket never carries probe traffic), wait up to 100 ms for
+ * the kernel's acknowledgement, and undo it with an IGNORE of the same
+ * form.  The kernel answers the filtered form only on Linux 6.6+, and
+ * either form only to a process in the initial user and PID namespaces.
+ * *ret_answered is set on success.  Returns 0 or a negative errno from
  * binding (-EPERM: no privilege on an old kernel) or sending
  * (-ECONNREFUSED: not the initial network namespace).
  */
-int subscribe_probe_filter(uint32_t cookie, bool *ret_supported);
-
-/* Map a relayfork event mask to the kernel's proc_input event_type. */
-uint32_t subscribe_kernel_mask(uint32_t mask);
+int subscribe_probe(enum subscribe_form form, uint32_t cookie,
+		    bool *ret_answered);

@@ -67,7 +67,7 @@ test_signal_range(void **state)
 	assert_int_equal(relayfork_forwarder_get_signal(f), SIGRTMAX);
 	assert_int_equal(relayfork_forwarder_new(1u << 5, &f), -EINVAL);
 	assert_int_equal(relayfork_forwarder_new(0, NULL), -EINVAL);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void *
@@ -118,9 +118,9 @@ test_add_remove(void **state)
 	free_pid = 0x3fffffff;
 	assert_int_equal(relayfork_forwarder_add(f, free_pid), -ESRCH);
 
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0); /* no-op */
-	assert_int_equal(relayfork_forwarder_add(f, getppid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0); /* already */
+	assert_int_equal(relayfork_forwarder_add(f, getppid()), 1);
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 2);
 	assert_int_equal(pids[0], getpid());
 	assert_int_equal(pids[1], getppid());
@@ -138,7 +138,7 @@ test_add_remove(void **state)
 	assert_int_equal(relayfork_forwarder_remove(f, 0), -EINVAL);
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 1);
 	assert_int_equal(pids[0], getppid());
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -153,7 +153,7 @@ test_exact_siginfo(void **state)
 	block_signal(SIGRTMIN, &set);
 	flush_signals(&set);
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
 	assert_int_equal(relayfork_forwarder_handle(f, &ev), 1);
 
 	assert_int_equal(wait_signal(&set, &si, WAIT_MS), SIGRTMIN);
@@ -170,7 +170,7 @@ test_exact_siginfo(void **state)
 
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FORKS), 1);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 1);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -204,7 +204,7 @@ test_real_fork(void **state)
 	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_FORK), 0);
 	assert_int_equal(relayfork_monitor_start(m), 0);
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
 
 	child = fork();
 	if (child == 0)
@@ -224,7 +224,7 @@ test_real_fork(void **state)
 	assert_true(got);
 	assert_int_equal(si.si_code, SI_ASYNCIO);
 	assert_int_equal(si.si_pid, getpid());
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 	relayfork_monitor_unref(m);
 	flush_signals(&set);
 }
@@ -241,8 +241,8 @@ test_two_receivers_and_remove(void **state)
 	pid_t c = start_receiver(SIGRTMIN, &rc);
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, a), 0);
-	assert_int_equal(relayfork_forwarder_add(f, b), 0);
+	assert_int_equal(relayfork_forwarder_add(f, a), 1);
+	assert_int_equal(relayfork_forwarder_add(f, b), 1);
 	assert_int_equal(relayfork_forwarder_handle(f, &ev1), 2);
 	assert_true(receiver_got(ra, 40001, WAIT_MS));
 	assert_true(receiver_got(rb, 40001, WAIT_MS));
@@ -256,7 +256,7 @@ test_two_receivers_and_remove(void **state)
 	stop_receiver(a, ra);
 	stop_receiver(b, rb);
 	stop_receiver(c, rc);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -275,7 +275,7 @@ test_exited_target_pruned_and_pid_reuse(void **state)
 		pause();
 		_exit(0);
 	}
-	assert_int_equal(relayfork_forwarder_add(f, old), 0);
+	assert_int_equal(relayfork_forwarder_add(f, old), 1);
 	kill(old, SIGKILL);
 	wait_child(old);
 
@@ -297,7 +297,7 @@ test_exited_target_pruned_and_pid_reuse(void **state)
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 0);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -312,7 +312,7 @@ test_listing_prunes_exited(void **state)
 		pause();
 		_exit(0);
 	}
-	assert_int_equal(relayfork_forwarder_add(f, child), 0);
+	assert_int_equal(relayfork_forwarder_add(f, child), 1);
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 1);
 	kill(child, SIGKILL);
 	/* Even as a zombie, before it is reaped, it is gone. */
@@ -320,7 +320,7 @@ test_listing_prunes_exited(void **state)
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
 	wait_child(child);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -337,7 +337,7 @@ test_full_queue_counted(void **state)
 	slow = start_slow_receiver(SIGRTMIN, 4250, 3);
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, slow), 0);
+	assert_int_equal(relayfork_forwarder_add(f, slow), 1);
 	for (i = 0; i < 10; i++) {
 		ev = fork_event(1, 60000 + i);
 		relayfork_forwarder_handle(f, &ev);
@@ -351,7 +351,7 @@ test_full_queue_counted(void **state)
 								 &dropped), -ENOENT);
 	kill(slow, SIGKILL);
 	wait_child(slow);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -372,21 +372,21 @@ test_skip_threads_and_lost(void **state)
 	lost.u.lost.count = 17;
 
 	assert_int_equal(relayfork_forwarder_new(RELAYFORK_FORWARDER_SKIP_THREADS, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
 	assert_int_equal(relayfork_forwarder_handle(f, &thr), 0);
 	assert_int_equal(relayfork_forwarder_handle(f, &lost), 0);
 	assert_int_equal(wait_signal(&set, &si, 100), -1);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FORKS), 0);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_LOST), 17);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 
 	/* Without the flag, thread forks are forwarded as the seed did. */
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
 	assert_int_equal(relayfork_forwarder_handle(f, &thr), 1);
 	assert_int_equal(wait_signal(&set, &si, WAIT_MS), SIGRTMIN);
 	assert_int_equal(si.si_value.sival_int, 70001);
-	relayfork_forwarder_unref(f);
+	relayfork_forwarder_free(f);
 }
 
 static void
@@ -408,7 +408,7 @@ test_permission_checked(void **state)
 		if (relayfork_forwarder_new(0, &f) < 0)
 			_exit(101);
 		r = relayfork_forwarder_add(f, 1); /* init: not ours */
-		relayfork_forwarder_unref(f);
+		relayfork_forwarder_free(f);
 		_exit(-r);
 	}
 	status = wait_child(child);

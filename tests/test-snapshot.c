@@ -35,7 +35,7 @@ find_in_snapshot(unsigned int flags, pid_t pid, struct relayfork_event *ret,
 		total++;
 	}
 	assert_int_equal(r, 0);
-	relayfork_snapshot_unref(s);
+	relayfork_snapshot_free(s);
 	if (ret_total)
 		*ret_total = total;
 	return found;
@@ -89,7 +89,7 @@ test_threads_when_asked(void **state)
 			assert_true(ev.flags & RELAYFORK_EVENT_F_THREAD);
 			assert_int_equal(ev.u.fork.parent_tgid, getppid());
 		}
-	relayfork_snapshot_unref(s);
+	relayfork_snapshot_free(s);
 	pthread_cancel(t);
 	pthread_join(t, NULL);
 	assert_true(thread);
@@ -124,8 +124,8 @@ test_bad_arguments(void **state)
 	assert_int_equal(relayfork_snapshot_next(NULL, &ev), -EINVAL);
 	assert_int_equal(relayfork_snapshot_new(0, &s), 0);
 	assert_int_equal(relayfork_snapshot_next(s, NULL), -EINVAL);
-	assert_null(relayfork_snapshot_unref(s));
-	assert_null(relayfork_snapshot_unref(NULL));
+	assert_null(relayfork_snapshot_free(s));
+	assert_null(relayfork_snapshot_free(NULL));
 }
 
 int

@@ -4,63 +4,57 @@
  * why and what to do.  Each line is one fact; the last says yes or no.
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "forkwatch.h"
+#include "procfs.h"
 
 #define CAP_NET_ADMIN_BIT 12
-#define PROC_USER_INIT_INO 0xEFFFFFFDu
-#define PROC_PID_INIT_INO 0xEFFFFFFCu
 
 static const char *
 connector_state(void)
 {
-	char line[128];
-	bool found = false;
-	FILE *f = fopen("/proc/net/connector", "re");
-
-	if (!f)
+	switch (procfs_has_cn_proc()) {
+	case 1:
+		return "present (cn_proc in /proc/net/connector)";
+	case 0:
+		return "absent: the kernel lacks CONFIG_PROC_EVENTS";
+	default:
 		return "unknown: /proc/net/connector is missing (another network "
 		       "namespace, or CONFIG_CONNECTOR=n)";
-	while (!found && fgets(line, sizeof(line), f))
-		found = strncmp(line, "cn_proc", 7) == 0;
-	fclose(f);
-	return found ? "present (cn_proc in /proc/net/connector)"
-		     : "absent: the kernel lacks CONFIG_PROC_EVENTS";
+	}
 }
 
 static const char *
-namespace_state(const char *path, unsigned long initial)
+namespace_state(const char *kind)
 {
-	struct stat st;
+	int r = procfs_namespace_is_initial(kind);
 
-	if (stat(path, &st) < 0)
-		return "unknown";
-	return st.st_ino == initial ? "initial" : "NOT the initial one";
+	return r < 0 ? "unknown (/proc does not say)"
+	       : r   ? "initial"
+		     : "NOT the initial one";
 }
 
 static bool
 has_cap_net_admin(void)
 {
-	char line[128];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
+	struct procfs_status status = { 0 };
+	int dirfd = procfs_open_pid(getpid());
+	bool r;
 
-	if (!f)
+	if (dirfd < 0)
 		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
-			break;
-	fclose(f);
-	return caps & (UINT64_C(1) << CAP_NET_ADMIN_BIT);
+	r = procfs_read_status(dirfd, &status) == 0 &&
+	    (status.cap_eff & (UINT64_C(1) << CAP_NET_ADMIN_BIT));
+	close(dirfd);
+	return r;
 }
 
 static long
@@ -118,17 +112,15 @@ check_run(FILE *out)
 	fprintf(out, "kernel:          %s %s %s\n", u.sysname, u.release,
 		u.machine);
 	fprintf(out, "proc connector:  %s\n", connector_state());
-	fprintf(out, "user namespace:  %s\n",
-		namespace_state("/proc/self/ns/user", PROC_USER_INIT_INO));
-	fprintf(out, "pid namespace:   %s\n",
-		namespace_state("/proc/self/ns/pid", PROC_PID_INIT_INO));
+	fprintf(out, "user namespace:  %s\n", namespace_state("user"));
+	fprintf(out, "pid namespace:   %s\n", namespace_state("pid"));
 	fprintf(out, "privileges:      uid %u, CAP_NET_ADMIN %s (needed only "
 		"before Linux 6.6)\n",
 		(unsigned)geteuid(), has_cap_net_admin() ? "yes" : "no");
 
 	r = relayfork_monitor_new(0, &m);
 	if (r == 0) {
-		granted = relayfork_monitor_set_receive_buffer_size(m, 8 << 20);
+		granted = relayfork_monitor_get_receive_buffer_size(m);
 		r = relayfork_monitor_start(m);
 	}
 	if (r < 0) {
@@ -145,9 +137,10 @@ check_run(FILE *out)
 			? "in the kernel (Linux 6.6 or later)"
 			: "socket filter in forkwatch's process (kernel before 6.6)");
 	/* The kernel reports twice the size, counting its overhead. */
-	fprintf(out, "receive buffer:  %d KiB, about %d events (net.core.rmem_max "
+	fprintf(out, "receive buffer:  %d KiB as the kernel counts it, about %d "
+		"events (net.core.rmem_max "
 		"%ld%s)\n",
-		granted / 2 / 1024, granted / 832, rmem_max,
+		granted / 1024, granted / RELAYFORK_QUEUED_EVENT_BYTES, rmem_max,
 		has_cap_net_admin() ? ", exceeded with CAP_NET_ADMIN" : "");
 	works = event_arrives(m);
 	fprintf(out, "test event:      %s\n",

@@ -3,11 +3,13 @@
  * forkwatch - watch process events live.
  *
  * Also the reference example of librelayfork's fd API in a real event
- * loop: one poll(2) over the monitor's descriptor, a signalfd for
+ * loop: one ppoll(2) over the monitor's descriptor, a signalfd for
  * SIGINT/SIGTERM and timerfds for --duration and --stats-interval.
- * After each drain it waits a millisecond before looking at the monitor
- * again (wake-up coalescing): under load one wake-up then handles a
- * batch of events instead of one.
+ * After a drain that found events it leaves the monitor alone for
+ * relayfork_monitor_get_poll_delay() (wake-up coalescing): under load
+ * one wake-up then handles a batch of events instead of one.  It keeps
+ * its process table true with snapshots of /proc: at start and after
+ * every loss.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -22,7 +24,6 @@
 
 #include "forkwatch.h"
 
-#define COALESCE_MS 1
 #define TREE_MAX (1u << 22) /* PID_MAX_LIMIT */
 
 struct watch {
@@ -37,6 +38,9 @@ struct watch {
 	bool done;
 	/* --tree: the pids followed, as a bitmap indexed by pid. */
 	unsigned char *tree;
+	/* The last snapshot the table and the tree were made from: events
+	 * it covers changed nothing it does not show. */
+	struct relayfork_snapshot *snapshot;
 };
 
 static uint64_t
@@ -68,7 +72,7 @@ tree_set(struct watch *w, pid_t pid, bool on)
 
 /* --pid and --tree, decided from the event alone. */
 static bool
-pid_filter(struct watch *w, const struct relayfork_event *ev)
+pid_filter(struct watch *w, const struct relayfork_event *ev, bool covered)
 {
 	bool process_fork = ev->type == RELAYFORK_EVENT_FORK &&
 			    !(ev->flags & RELAYFORK_EVENT_F_THREAD);
@@ -78,7 +82,8 @@ pid_filter(struct watch *w, const struct relayfork_event *ev)
 		       (process_fork && ev->u.fork.parent_tgid == w->cfg.pid);
 	if (w->cfg.tree) {
 		/* Follow the tree as it grows. */
-		if (process_fork && tree_has(w, ev->u.fork.parent_tgid))
+		if (process_fork && !covered &&
+		    tree_has(w, ev->u.fork.parent_tgid))
 			tree_set(w, ev->pid, true);
 		return tree_has(w, ev->tgid);
 	}
@@ -131,26 +136,118 @@ proc_filter(struct watch *w, const struct relayfork_event *ev,
 	return true;
 }
 
+/*
+ * Read the processes that exist now: the table and the tree start from
+ * it, and after a loss are made true again (processes that ended meanwhile
+ * go, those that started come, the tree takes their descendants).
+ */
+static int
+resync(struct watch *w)
+{
+	struct {
+		pid_t pid, ppid;
+	} *all = NULL;
+	struct relayfork_event ev;
+	size_t n = 0, cap = 0, i;
+	bool grew;
+	int r;
+
+	w->snapshot = relayfork_snapshot_free(w->snapshot);
+	r = relayfork_snapshot_new(0, &w->snapshot);
+	if (r < 0)
+		return r;
+	if (w->procs)
+		procs_resync_begin(w->procs);
+	while ((r = relayfork_snapshot_next(w->snapshot, &ev)) > 0) {
+		if (w->procs)
+			procs_resync_add(w->procs, &ev);
+		if (!w->tree)
+			continue;
+		if (n == cap) {
+			void *grown;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown) {
+				r = -ENOMEM;
+				break;
+			}
+			all = grown;
+		}
+		all[n].pid = ev.pid;
+		all[n].ppid = ev.u.fork.parent_tgid;
+		n++;
+	}
+	if (w->procs && r == 0)
+		procs_resync_end(w->procs);
+	if (w->tree && r == 0) {
+		/* Keep the members that live on, and the root; add their
+		 * descendants, level by level. */
+		unsigned char *alive = calloc(TREE_MAX / 8, 1);
+
+		if (!alive) {
+			free(all);
+			return -ENOMEM;
+		}
+		for (i = 0; i < n; i++)
+			if (tree_has(w, all[i].pid) || all[i].pid == w->cfg.tree)
+				alive[all[i].pid / 8] |= (unsigned char)(1u << (all[i].pid % 8));
+		memcpy(w->tree, alive, TREE_MAX / 8);
+		free(alive);
+		do {
+			grew = false;
+			for (i = 0; i < n; i++)
+				if (!tree_has(w, all[i].pid) &&
+				    tree_has(w, all[i].ppid)) {
+					tree_set(w, all[i].pid, true);
+					grew = true;
+				}
+		} while (grew);
+	}
+	free(all);
+	return r;
+}
+
+/* The process an event is about: for the exit that ends a process, the
+ * process (its last thread may not be its main one). */
+static const struct proc *
+event_proc(struct watch *w, const struct relayfork_event *ev)
+{
+	const struct proc *proc = NULL;
+
+	if (ev->flags & RELAYFORK_EVENT_F_PROCESS_END)
+		return procs_get(w->procs, ev->tgid, ev->timestamp_ns);
+	proc = procs_get(w->procs, ev->pid, ev->timestamp_ns);
+	if (!proc && ev->pid != ev->tgid)
+		proc = procs_get(w->procs, ev->tgid, ev->timestamp_ns);
+	return proc;
+}
+
 static void
 handle(struct watch *w, const struct relayfork_event *ev)
 {
 	const struct proc *proc = NULL;
-	bool process_exit, shown;
+	bool process_end, shown, covered;
 
 	if (ev->type == RELAYFORK_EVENT_LOST) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
 		if (!w->cfg.quiet)
 			render_lost(&w->render, ev);
+		/* What the lost events did is unknown: ask /proc. */
+		if ((w->procs || w->tree) && resync(w) < 0 && !w->cfg.quiet)
+			fprintf(stderr, "forkwatch: cannot read /proc after a "
+					"loss; names may be stale\n");
 		return;
 	}
-	process_exit = ev->type == RELAYFORK_EVENT_EXIT && ev->pid == ev->tgid;
-	shown = show_event(w->cfg.show, ev) && pid_filter(w, ev);
+	covered = w->snapshot && relayfork_snapshot_covers(w->snapshot, ev) == 1;
+	process_end = ev->type == RELAYFORK_EVENT_EXIT &&
+		      (ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
+	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, covered);
 	if (w->need_procs) {
-		procs_update(w->procs, ev);
-		proc = procs_get(w->procs, ev->pid, ev->timestamp_ns);
-		if (!proc && ev->pid != ev->tgid)
-			proc = procs_get(w->procs, ev->tgid, ev->timestamp_ns);
+		if (!covered)
+			procs_update(w->procs, ev);
+		proc = event_proc(w, ev);
 		shown = shown && proc_filter(w, ev, proc);
 	}
 	if (shown && !w->done) {
@@ -162,11 +259,17 @@ handle(struct watch *w, const struct relayfork_event *ev)
 		if (w->cfg.count && w->shown >= w->cfg.count)
 			w->done = true;
 	}
-	if (ev->type == RELAYFORK_EVENT_EXIT) {
-		if (w->need_procs)
+	if (ev->type == RELAYFORK_EVENT_EXIT && !covered) {
+		/* A thread's entry goes with it; the process's only with
+		 * the process (its main thread may leave first). */
+		if (w->need_procs && ev->pid != ev->tgid)
 			procs_forget(w->procs, ev->pid);
-		if (process_exit && w->tree)
-			tree_set(w, ev->pid, false);
+		if (process_end) {
+			if (w->need_procs)
+				procs_forget(w->procs, ev->tgid);
+			if (w->tree)
+				tree_set(w, ev->tgid, false);
+		}
 	}
 }
 
@@ -213,7 +316,7 @@ make_timer(double seconds, bool repeat)
 static int
 setup(struct watch *w)
 {
-	uint32_t mask = show_to_mask(w->cfg.show);
+	uint32_t mask = selection_mask(&w->cfg.show);
 	int r;
 
 	/* Names and users are shown, or filtered on: keep the process
@@ -237,30 +340,22 @@ setup(struct watch *w)
 	if (r == 0 && w->need_procs)
 		r = procs_new(&w->procs);
 	if (r == 0 && w->cfg.tree) {
-		size_t max = 1u << 16, n, i;
-		pid_t *set = calloc(max, sizeof(*set));
-
 		w->tree = calloc(TREE_MAX / 8, 1);
-		if (!set || !w->tree) {
-			free(set);
+		if (!w->tree)
 			return -ENOMEM;
-		}
-		/* Descendants that exist already are in the tree too. */
-		n = procs_descendants(w->cfg.tree, set, max);
-		for (i = 0; i < n; i++)
-			tree_set(w, set[i], true);
-		free(set);
+		tree_set(w, w->cfg.tree, true);
 	}
 	if (r == 0)
 		r = relayfork_monitor_start(w->monitor);
-	/* After subscribing, so that no process falls between the scan
-	 * and the first event. */
-	if (r == 0 && w->procs)
-		procs_scan(w->procs);
+	/* After subscribing, so that no process falls between the
+	 * snapshot and the first event. */
+	if (r == 0 && (w->procs || w->tree))
+		r = resync(w);
 	return r;
 }
 
-/* The loop: events, signals, timers; a short pause after each batch. */
+/* The loop: events, signals, timers; after a busy drain the monitor
+ * waits out the library's coalescing delay. */
 static int
 watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 {
@@ -270,14 +365,16 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 		{ .fd = stats_fd, .events = POLLIN },
 		{ .fd = relayfork_monitor_get_fd(w->monitor), .events = POLLIN },
 	};
-	bool busy = false;
 	int r = 0;
 
 	while (!w->done) {
-		/* After a batch, leave the monitor out for a moment so that
-		 * the kernel queues the next batch; signals and timers are
-		 * still seen at once. */
-		int n = poll(pfd, busy ? 3 : 4, busy ? COALESCE_MS : -1);
+		/* Leave the monitor out for a moment after a drain that
+		 * found events, so that the kernel queues the next batch;
+		 * signals and timers are still seen at once. */
+		unsigned int delay = relayfork_monitor_get_poll_delay(w->monitor);
+		struct timespec ts = { .tv_sec = delay / 1000000,
+				       .tv_nsec = (long)(delay % 1000000) * 1000 };
+		int n = ppoll(pfd, delay ? 3 : 4, delay ? &ts : NULL, NULL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -285,7 +382,6 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 			r = -errno;
 			break;
 		}
-		busy = false;
 		if (pfd[0].revents || pfd[1].revents)
 			break;
 		if (pfd[2].revents) {
@@ -297,13 +393,10 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				stats_init(&w->interval, now_ns());
 			}
 		}
-		if (n == 0 || pfd[3].revents) {
-			/* POLLERR too: the kernel dropped events, and the
-			 * library reports how many. */
+		if (delay ? n == 0 : pfd[3].revents != 0) {
 			r = drain(w);
 			if (r < 0)
 				break;
-			busy = r > 0;
 			r = 0;
 			if (fflush(stdout) != 0)
 				break; /* the reader went away */
@@ -342,6 +435,7 @@ main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
 		relayfork_monitor_unref(w.monitor);
+		relayfork_snapshot_free(w.snapshot);
 		procs_free(w.procs);
 		free(w.tree);
 		return 1;
@@ -363,6 +457,7 @@ main(int argc, char **argv)
 		r = -errno;
 
 	relayfork_monitor_unref(w.monitor);
+	relayfork_snapshot_free(w.snapshot);
 	procs_free(w.procs);
 	stats_free(&w.stats);
 	stats_free(&w.interval);

@@ -10,25 +10,15 @@
 
 #include <relayfork/relayfork.h>
 
-/* What -e selected, in forkwatch's terms (thread is not a kernel type). */
-enum show {
-	SHOW_FORK = 1 << 0,
-	SHOW_EXEC = 1 << 1,
-	SHOW_EXIT = 1 << 2,
-	SHOW_UID = 1 << 3,
-	SHOW_GID = 1 << 4,
-	SHOW_SID = 1 << 5,
-	SHOW_PTRACE = 1 << 6,
-	SHOW_COMM = 1 << 7,
-	SHOW_COREDUMP = 1 << 8,
-	SHOW_THREAD = 1 << 9,	/* forks and exits of threads */
-	SHOW_FAILURE = 1 << 10, /* exits with a non-zero status */
-	SHOW_PROCESS_EVENTS = (1 << 9) - 1,
-	SHOW_ALL = SHOW_PROCESS_EVENTS | SHOW_THREAD,
+/* What -e selected: a library event mask (with SKIP_THREADS unless
+ * threads are shown), and thread-level events besides. */
+struct selection {
+	uint32_t mask;
+	bool threads;
 };
 
 struct config {
-	unsigned int show;
+	struct selection show;
 	bool json;
 	bool color;
 	pid_t pid;		/* --pid, 0 for none */
@@ -50,19 +40,19 @@ struct config {
 int options_parse(int argc, char **argv, struct config *cfg);
 void options_usage(FILE *out);
 
-/* Value parsers, pure (no I/O); 0 or -EINVAL. */
-int parse_events(const char *list, unsigned int *ret_show);
+/* Value parsers, pure (no I/O); 0 or -EINVAL.  Sizes: parse-size.h. */
+int parse_events(const char *list, struct selection *ret);
 int parse_seconds(const char *s, double *ret);
 int parse_count(const char *s, uint64_t *ret);
-int parse_size(const char *s, size_t *ret);
 int parse_pid(const char *s, pid_t *ret);
 /* A user name or number; uses the user database for names. */
 int parse_user(const char *s, uid_t *ret);
 
-/* The library's event mask for a selection. */
-uint32_t show_to_mask(unsigned int show);
+/* The events a selection needs from the library. */
+uint32_t selection_mask(const struct selection *sel);
 /* Does the selection show this event? */
-bool show_event(unsigned int show, const struct relayfork_event *ev);
+bool selection_shows(const struct selection *sel,
+		     const struct relayfork_event *ev);
 
 /* procs.c: what is known about each process and thread seen. */
 struct proc {
@@ -73,6 +63,7 @@ struct proc {
 	bool uid_known;
 	bool kthread;
 	bool gone;		/* exited before it could be read */
+	bool listed;		/* seen in the last snapshot */
 	bool start_known;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	char comm[16];
@@ -96,12 +87,15 @@ void procs_forget(struct procs *p, pid_t pid);
 /* The name of a process for the statistics: from the table, else from
  * /proc if it still runs; false when unknown. */
 bool procs_name(struct procs *p, pid_t pid, char *buf, size_t size);
-/* Read every process that exists now, so that names and lifetimes are
- * known for processes that started before forkwatch. */
-void procs_scan(struct procs *p);
-/* Fill set[] with pid and its living descendants, from /proc; returns
- * how many (at most max). */
-size_t procs_descendants(pid_t pid, pid_t *set, size_t max);
+/*
+ * Reconcile the table with a snapshot (relayfork_snapshot_new(3)), at
+ * start and after a loss: begin, add every process the snapshot lists
+ * (read afresh unless the entry is that same process), end (forget the
+ * processes it did not list).
+ */
+void procs_resync_begin(struct procs *p);
+void procs_resync_add(struct procs *p, const struct relayfork_event *ev);
+void procs_resync_end(struct procs *p);
 
 /* render.c: one event, human or JSON. */
 struct render {

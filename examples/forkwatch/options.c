@@ -11,29 +11,32 @@
 #include <unistd.h>
 
 #include "forkwatch.h"
+#include "parse-size.h"
 
+/* -e names, as library event masks; "thread" is not an event type. */
 static const struct {
 	const char *name;
-	unsigned int show;
+	uint32_t mask;
+	bool threads;
 } event_names[] = {
-	{ "fork", SHOW_FORK },
-	{ "exec", SHOW_EXEC },
-	{ "exit", SHOW_EXIT },
-	{ "failure", SHOW_FAILURE },
-	{ "uid", SHOW_UID },
-	{ "gid", SHOW_GID },
-	{ "sid", SHOW_SID },
-	{ "ptrace", SHOW_PTRACE },
-	{ "comm", SHOW_COMM },
-	{ "coredump", SHOW_COREDUMP },
-	{ "thread", SHOW_THREAD },
-	{ "all", SHOW_ALL },
+	{ "fork", RELAYFORK_EVENTS_FORK, false },
+	{ "exec", RELAYFORK_EVENTS_EXEC, false },
+	{ "exit", RELAYFORK_EVENTS_EXIT, false },
+	{ "failure", RELAYFORK_EVENTS_EXIT_FAILURE, false },
+	{ "uid", RELAYFORK_EVENTS_UID, false },
+	{ "gid", RELAYFORK_EVENTS_GID, false },
+	{ "sid", RELAYFORK_EVENTS_SID, false },
+	{ "ptrace", RELAYFORK_EVENTS_PTRACE, false },
+	{ "comm", RELAYFORK_EVENTS_COMM, false },
+	{ "coredump", RELAYFORK_EVENTS_COREDUMP, false },
+	{ "thread", 0, true },
+	{ "all", RELAYFORK_EVENTS_ALL, true },
 };
 
 int
-parse_events(const char *list, unsigned int *ret_show)
+parse_events(const char *list, struct selection *ret)
 {
-	unsigned int show = 0;
+	struct selection sel = { 0 };
 	const char *p = list;
 
 	while (*p) {
@@ -44,7 +47,8 @@ parse_events(const char *list, unsigned int *ret_show)
 		for (i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++) {
 			if (strlen(event_names[i].name) == len &&
 			    strncmp(event_names[i].name, p, len) == 0) {
-				show |= event_names[i].show;
+				sel.mask |= event_names[i].mask;
+				sel.threads |= event_names[i].threads;
 				found = true;
 			}
 		}
@@ -54,9 +58,13 @@ parse_events(const char *list, unsigned int *ret_show)
 		if (*p == ',' && *++p == '\0')
 			return -EINVAL; /* a trailing comma */
 	}
-	if (show == 0)
+	if (sel.mask == 0 && !sel.threads)
 		return -EINVAL;
-	*ret_show = show;
+	/* Threads hidden: the library drops them (and keeps, of a
+	 * process's exits, the one that ends it). */
+	if (!sel.threads)
+		sel.mask |= RELAYFORK_EVENTS_SKIP_THREADS;
+	*ret = sel;
 	return 0;
 }
 
@@ -104,42 +112,6 @@ parse_count(const char *s, uint64_t *ret)
 }
 
 int
-parse_size(const char *s, size_t *ret)
-{
-	unsigned long long v, mult = 1;
-	int n = parse_unsigned(s, 1ull << 40, &v);
-
-	if (n < 0)
-		return -EINVAL;
-	switch (s[n]) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1ull << 30;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (s[n] != '\0' && s[n + 1] != '\0')
-		return -EINVAL;
-	v *= mult;
-	/* The kernel takes an int and doubles it. */
-	if (v == 0 || v > (unsigned long long)INT_MAX / 2)
-		return -EINVAL;
-	*ret = (size_t)v;
-	return 0;
-}
-
-int
 parse_pid(const char *s, pid_t *ret)
 {
 	unsigned long long v;
@@ -171,68 +143,33 @@ parse_user(const char *s, uid_t *ret)
 	return 0;
 }
 
-uint32_t
-show_to_mask(unsigned int show)
+/* Thread-level: the fork of a thread, an exit that ends no process (a
+ * thread's, or a main thread's that left before the others). */
+static bool
+thread_event(const struct relayfork_event *ev)
 {
-	static const struct {
-		unsigned int show;
-		uint32_t mask;
-	} map[] = {
-		{ SHOW_FORK, RELAYFORK_EVENTS_FORK },
-		{ SHOW_EXEC, RELAYFORK_EVENTS_EXEC },
-		{ SHOW_EXIT, RELAYFORK_EVENTS_EXIT },
-		{ SHOW_FAILURE, RELAYFORK_EVENTS_EXIT_FAILURE },
-		{ SHOW_UID, RELAYFORK_EVENTS_UID },
-		{ SHOW_GID, RELAYFORK_EVENTS_GID },
-		{ SHOW_SID, RELAYFORK_EVENTS_SID },
-		{ SHOW_PTRACE, RELAYFORK_EVENTS_PTRACE },
-		{ SHOW_COMM, RELAYFORK_EVENTS_COMM },
-		{ SHOW_COREDUMP, RELAYFORK_EVENTS_COREDUMP },
-		{ SHOW_THREAD, RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT },
-	};
-	uint32_t mask = 0;
-	size_t i;
+	if (ev->type == RELAYFORK_EVENT_FORK)
+		return ev->flags & RELAYFORK_EVENT_F_THREAD;
+	if (ev->type == RELAYFORK_EVENT_EXIT)
+		return !(ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
+	return false;
+}
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (show & map[i].show)
-			mask |= map[i].mask;
-	/* Threads hidden: drop them before they wake us up. */
-	if (!(show & SHOW_THREAD))
-		mask |= RELAYFORK_EVENTS_SKIP_THREADS;
+uint32_t
+selection_mask(const struct selection *sel)
+{
+	uint32_t mask = sel->mask;
+
+	if (sel->threads)
+		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT;
 	return mask;
 }
 
 bool
-show_event(unsigned int show, const struct relayfork_event *ev)
+selection_shows(const struct selection *sel, const struct relayfork_event *ev)
 {
-	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
-
-	switch (ev->type) {
-	case RELAYFORK_EVENT_FORK:
-		return show & (thread ? SHOW_THREAD : SHOW_FORK);
-	case RELAYFORK_EVENT_EXIT:
-		if (thread)
-			return show & SHOW_THREAD;
-		return (show & SHOW_EXIT) ||
-		       ((show & SHOW_FAILURE) && ev->u.exit.status != 0);
-	case RELAYFORK_EVENT_EXEC:
-		return show & SHOW_EXEC;
-	case RELAYFORK_EVENT_UID:
-		return show & SHOW_UID;
-	case RELAYFORK_EVENT_GID:
-		return show & SHOW_GID;
-	case RELAYFORK_EVENT_SID:
-		return show & SHOW_SID;
-	case RELAYFORK_EVENT_PTRACE:
-		return show & SHOW_PTRACE;
-	case RELAYFORK_EVENT_COMM:
-		return show & SHOW_COMM;
-	case RELAYFORK_EVENT_COREDUMP:
-		return show & SHOW_COREDUMP;
-	case RELAYFORK_EVENT_LOST:
-		return true;
-	}
-	return false;
+	return relayfork_event_match(ev, sel->mask) ||
+	       (sel->threads && thread_event(ev));
 }
 
 void
@@ -243,9 +180,10 @@ options_usage(FILE *out)
 	      "\n"
 	      "Events:\n"
 	      "  -e, --events LIST      comma-separated: fork, exec, exit, failure\n"
-	      "                         (exits with a non-zero status), uid, gid,\n"
-	      "                         sid, ptrace, comm, coredump, thread (forks\n"
-	      "                         and exits of threads), all; the default is\n"
+	      "                         (processes that end with a non-zero status),\n"
+	      "                         uid, gid, sid, ptrace, comm, coredump, thread\n"
+	      "                         (forks and exits of threads, main threads\n"
+	      "                         that leave first), all; the default is\n"
 	      "                         everything but thread\n"
 	      "Filters:\n"
 	      "  -p, --pid PID          events of that process (and the forks it makes)\n"
@@ -319,7 +257,8 @@ options_parse(int argc, char **argv, struct config *cfg)
 	bool no_color = false;
 	int c;
 
-	*cfg = (struct config){ .show = SHOW_PROCESS_EVENTS };
+	*cfg = (struct config){ .show = { .mask = RELAYFORK_EVENTS_ALL |
+						   RELAYFORK_EVENTS_SKIP_THREADS } };
 	/* 0, not 1: getopt starts over completely (the fuzzer parses many
 	 * command lines in one process). */
 	opterr = 0;

@@ -12,9 +12,7 @@
  * was reused by another process is never mistaken for the one the event
  * is about.  What cannot be read is marked, not guessed.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +20,10 @@
 #include <unistd.h>
 
 #include "forkwatch.h"
+#include "procfs.h"
 
 #define BUCKETS 8192 /* a power of two */
 #define CMDLINE_MAX 4096
-#define PF_KTHREAD 0x00200000u
 /* A process started this much after an event cannot be its subject
  * (start times in /proc have clock-tick resolution). */
 #define START_SLACK_NS (20 * 1000000ull)
@@ -33,18 +31,8 @@
 struct procs {
 	struct proc *buckets[BUCKETS];
 	struct proc *free_list;
-	uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
-	long ticks;
+	struct procfs_clock clock;
 };
-
-static uint64_t
-clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int
 procs_new(struct procs **ret)
@@ -53,10 +41,7 @@ procs_new(struct procs **ret)
 
 	if (!p)
 		return -ENOMEM;
-	p->ticks = sysconf(_SC_CLK_TCK);
-	if (p->ticks <= 0)
-		p->ticks = 100;
-	procs_sync_clock(p);
+	procfs_clock_init(&p->clock);
 	*ret = p;
 	return 0;
 }
@@ -136,10 +121,7 @@ procs_free(struct procs *p)
 void
 procs_sync_clock(struct procs *p)
 {
-	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
-
-	p->boot_offset_ns = boot > mono ? boot - mono : 0;
+	procfs_clock_sync(&p->clock);
 }
 
 static struct proc **
@@ -201,22 +183,6 @@ procs_forget(struct procs *p, pid_t pid)
 	p->free_list = e;
 }
 
-static ssize_t
-read_at(int dirfd, const char *name, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)total < size - 1 &&
-	       (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 /* The arguments, NUL-separated in /proc, joined by spaces. */
 static char *
 cmdline_join(char *buf, ssize_t len)
@@ -242,61 +208,36 @@ cmdline_join(char *buf, ssize_t len)
 static int
 read_proc(struct procs *p, pid_t pid, uint64_t ts, struct proc *e)
 {
-	char path[32], buf[CMDLINE_MAX];
-	unsigned long long start;
-	unsigned int flags;
-	const char *open_paren, *close_paren;
-	char state;
-	int dirfd, ppid;
-	size_t len;
+	char buf[CMDLINE_MAX];
+	struct procfs_status status = { 0 };
+	struct procfs_stat st;
+	int dirfd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dirfd = procfs_open_pid(pid);
 	if (dirfd < 0)
 		return -ESRCH;
-
-	/* stat: "pid (comm) state ppid ... flags(9) ... starttime(22)" */
-	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
+	if (procfs_read_stat(dirfd, "stat", &st) < 0)
 		goto gone;
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren ||
-	    sscanf(close_paren + 1,
-		   " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d "
-		   "%*d %*d %*d %*d %llu",
-		   &state, &ppid, &flags, &start) != 4)
-		goto gone;
-	e->start_ns = start * (1000000000ull / (unsigned long long)p->ticks);
-	e->start_ns = e->start_ns > p->boot_offset_ns
-			      ? e->start_ns - p->boot_offset_ns
-			      : 0;
+	e->start_ns = procfs_clock_monotonic(&p->clock, st.start_ticks);
 	if (ts && e->start_ns > ts + START_SLACK_NS)
 		goto gone; /* a later process with the same pid */
 	e->start_known = true;
-	e->ppid = ppid;
-	e->kthread = flags & PF_KTHREAD;
-	len = (size_t)(close_paren - open_paren - 1);
-	if (len >= sizeof(e->comm))
-		len = sizeof(e->comm) - 1;
-	memcpy(e->comm, open_paren + 1, len);
-	e->comm[len] = '\0';
+	e->ppid = st.ppid;
+	e->kthread = st.flags & PROCFS_PF_KTHREAD;
+	memcpy(e->comm, st.comm, sizeof(e->comm));
 
 	cmdline_unref(e->cmdline);
 	e->cmdline = NULL;
 	if (!e->kthread) {
-		n = read_at(dirfd, "cmdline", buf, sizeof(buf));
+		n = procfs_read(dirfd, "cmdline", buf, sizeof(buf));
 		if (n > 0)
 			e->cmdline = cmdline_join(buf, n);
 	}
-	if (read_at(dirfd, "status", buf, sizeof(buf)) > 0) {
-		const char *uid = strstr(buf, "\nUid:");
-		unsigned int u;
-
-		if (uid && sscanf(uid + 5, "%u", &u) == 1) {
-			e->uid = u;
-			e->uid_known = true;
-		}
+	if (procfs_read_status(dirfd, &status) == 0 &&
+	    (status.found & PROCFS_STATUS_UID)) {
+		e->uid = status.uid[0];
+		e->uid_known = true;
 	}
 	close(dirfd);
 	e->gone = false;
@@ -419,13 +360,11 @@ procs_update(struct procs *p, const struct relayfork_event *ev)
 	e = lookup(p, ev->pid);
 	if (e && e->kthread && strcmp(e->comm, "kthreadd") == 0 &&
 	    ev->pid != 2) {
-		char path[48], buf[32];
-		int dirfd;
+		int dirfd = procfs_open_pid(ev->pid);
 
-		snprintf(path, sizeof(path), "/proc/%d", (int)ev->pid);
-		dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd >= 0) {
-			ssize_t n = read_at(dirfd, "comm", buf, sizeof(buf));
+			char buf[32];
+			ssize_t n = procfs_read(dirfd, "comm", buf, sizeof(buf));
 
 			if (n > 1 && (size_t)n <= sizeof(e->comm)) {
 				/* The name and its newline. */
@@ -445,8 +384,11 @@ procs_name(struct procs *p, pid_t pid, char *buf, size_t size)
 	if (!p) {
 		/* No table (--quiet): ask /proc, once, at the end. */
 		struct proc tmp = { 0 };
-		struct procs clock = { .ticks = 100 };
-		bool ok = read_proc(&clock, pid, 0, &tmp) == 0 && tmp.comm[0];
+		struct procs clock;
+		bool ok;
+
+		procfs_clock_init(&clock.clock);
+		ok = read_proc(&clock, pid, 0, &tmp) == 0 && tmp.comm[0];
 
 		if (ok)
 			snprintf(buf, size, tmp.kthread ? "[%s]" : "%s",
@@ -464,77 +406,55 @@ procs_name(struct procs *p, pid_t pid, char *buf, size_t size)
 }
 
 void
-procs_scan(struct procs *p)
+procs_resync_begin(struct procs *p)
 {
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
+	struct proc *e;
+	size_t i;
 
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		int pid = atoi(de->d_name);
-
-		if (pid > 0)
-			(void)procs_get(p, pid, 0);
-	}
-	closedir(dir);
+	for (i = 0; i < BUCKETS; i++)
+		for (e = p->buckets[i]; e; e = e->next)
+			e->listed = false;
 }
 
-size_t
-procs_descendants(pid_t root, pid_t *set, size_t max)
+void
+procs_resync_add(struct procs *p, const struct relayfork_event *ev)
 {
-	struct {
-		pid_t pid, ppid;
-	} *all = NULL;
-	size_t nall = 0, cap = 0, n = 0, i, j;
-	struct dirent *de;
-	DIR *dir;
+	struct proc *e = lookup(p, ev->pid);
 
-	if (max == 0)
-		return 0;
-	set[n++] = root;
-	dir = opendir("/proc");
-	if (!dir)
-		return n;
-	while ((de = readdir(dir))) {
-		char path[300], buf[512];
-		const char *close_paren;
-		int pid = atoi(de->d_name), ppid, fd;
-		ssize_t len;
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		close_paren = strrchr(buf, ')');
-		if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-			continue;
-		if (nall == cap) {
-			void *grown;
-
-			cap = cap ? 2 * cap : 1024;
-			grown = realloc(all, cap * sizeof(*all));
-			if (!grown)
-				break;
-			all = grown;
-		}
-		all[nall].pid = pid;
-		all[nall].ppid = ppid;
-		nall++;
+	/* The same process if it started when the entry says (start
+	 * times in /proc are a clock tick coarse). */
+	if (e && e->start_known &&
+	    e->start_ns <= ev->timestamp_ns + procfs_clock_resolution(&p->clock) &&
+	    ev->timestamp_ns <= e->start_ns + procfs_clock_resolution(&p->clock)) {
+		e->listed = true;
+		return;
 	}
-	closedir(dir);
-	/* Breadth first from the root: set[] is the queue. */
-	for (i = 0; i < n; i++)
-		for (j = 0; j < nall && n < max; j++)
-			if (all[j].ppid == set[i] && all[j].pid != root)
-				set[n++] = all[j].pid;
-	free(all);
-	return n;
+	if (e)
+		procs_forget(p, ev->pid);
+	e = procs_get(p, ev->pid, 0);
+	if (e)
+		e->listed = true;
+}
+
+void
+procs_resync_end(struct procs *p)
+{
+	struct proc **s, *e;
+	size_t i;
+
+	/* Processes and threads the snapshot does not list are gone.
+	 * Threads are not listed: they stay until their exits. */
+	for (i = 0; i < BUCKETS; i++) {
+		s = &p->buckets[i];
+		while ((e = *s)) {
+			if (e->listed || e->pid != e->tgid) {
+				s = &e->next;
+				continue;
+			}
+			*s = e->next;
+			entry_release(e);
+			e->next = p->free_list;
+			p->free_list = e;
+		}
+	}
 }

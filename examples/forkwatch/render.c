@@ -92,11 +92,29 @@ lifetime(const struct relayfork_event *ev, const struct proc *proc,
 	return true;
 }
 
+static bool
+process_end(const struct relayfork_event *ev)
+{
+	return ev->type == RELAYFORK_EVENT_EXIT &&
+	       (ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
+}
+
+/* A main thread that exits while other threads of its process live on. */
+static bool
+main_thread_leaves(const struct relayfork_event *ev)
+{
+	return ev->type == RELAYFORK_EVENT_EXIT && ev->pid == ev->tgid &&
+	       !(ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
+}
+
 /* The parent to show: the kernel's word where the event carries one;
- * for a thread, the process it belongs to. */
+ * for a thread, the process it belongs to; for the end of a process
+ * whose last thread was not its main one, the process's parent. */
 static pid_t
 event_ppid(const struct relayfork_event *ev, const struct proc *proc)
 {
+	if (process_end(ev) && ev->pid != ev->tgid)
+		return proc ? proc->ppid : 0;
 	if (ev->flags & RELAYFORK_EVENT_F_THREAD)
 		return ev->tgid;
 	if (ev->type == RELAYFORK_EVENT_FORK)
@@ -133,17 +151,29 @@ describe(const struct relayfork_event *ev, char *buf, size_t size)
 
 	buf[0] = '\0';
 	switch (ev->type) {
-	case RELAYFORK_EVENT_EXIT:
+	case RELAYFORK_EVENT_EXIT: {
+		const char *who = main_thread_leaves(ev) ? "main thread " : "";
+		size_t n;
+
 		if (ev->u.exit.exited)
-			snprintf(buf, size, "exit %d", (int)ev->u.exit.code);
+			n = (size_t)snprintf(buf, size, "%sexit %d", who,
+					     (int)ev->u.exit.code);
 		else if (ev->u.exit.signal)
-			snprintf(buf, size, "killed by %s%s",
-				 signal_name(ev->u.exit.signal, sig, sizeof(sig)),
-				 ev->u.exit.core_dumped ? " (core dumped)" : "");
+			n = (size_t)snprintf(buf, size, "%skilled by %s%s", who,
+					     signal_name(ev->u.exit.signal, sig,
+							 sizeof(sig)),
+					     ev->u.exit.core_dumped
+						     ? " (core dumped)"
+						     : "");
 		else
-			snprintf(buf, size, "status 0x%x",
-				 (unsigned int)ev->u.exit.status);
+			n = (size_t)snprintf(buf, size, "%sstatus 0x%x", who,
+					     (unsigned int)ev->u.exit.status);
+		/* The process ended with a thread other than its main. */
+		if (process_end(ev) && ev->pid != ev->tgid && n < size)
+			snprintf(buf + n, size - n, " (last thread %d)",
+				 (int)ev->pid);
 		break;
+	}
 	case RELAYFORK_EVENT_UID:
 		snprintf(buf, size, "uid %u euid %u", (unsigned)ev->u.uid.ruid,
 			 (unsigned)ev->u.uid.euid);
@@ -212,7 +242,12 @@ render_human(struct render *r, const struct relayfork_event *ev,
 	struct timespec wall = wall_time(r, ev->timestamp_ns);
 	const char *name = relayfork_event_type_name((int)ev->type);
 	char time_buf[16], info[64], user[32] = "-", dur[16] = "";
-	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
+	/* Thread-level: the event of a thread, or of a main thread that
+	 * leaves before the others; the end of a process is the process's. */
+	bool thread = ((ev->flags & RELAYFORK_EVENT_F_THREAD) && !process_end(ev)) ||
+		      main_thread_leaves(ev);
+	/* A process is shown by its pid, whichever thread ended it. */
+	pid_t pid = process_end(ev) ? ev->tgid : ev->pid;
 	pid_t ppid = event_ppid(ev, proc);
 	struct tm tm;
 	double life;
@@ -230,7 +265,7 @@ render_human(struct render *r, const struct relayfork_event *ev,
 
 	fprintf(r->out, "%s.%06ld %s%-8s%s %7d ", time_buf,
 		wall.tv_nsec / 1000, r->color ? event_color(ev) : "", name,
-		r->color ? COLOR_RESET : "", (int)ev->pid);
+		r->color ? COLOR_RESET : "", (int)pid);
 	if (ppid)
 		fprintf(r->out, "%7d", (int)ppid);
 	else
@@ -353,6 +388,9 @@ render_json(struct render *r, const struct relayfork_event *ev,
 	fprintf(out, ",\"kernel_thread\":%s,\"process_gone\":%s",
 		proc && proc->kthread ? "true" : "false",
 		!proc || proc->gone ? "true" : "false");
+	if (ev->type == RELAYFORK_EVENT_EXIT)
+		fprintf(out, ",\"process_end\":%s",
+			process_end(ev) ? "true" : "false");
 
 	switch (ev->type) {
 	case RELAYFORK_EVENT_FORK:

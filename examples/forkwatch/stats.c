@@ -86,7 +86,10 @@ stats_count(struct stats *s, const struct relayfork_event *ev)
 		else
 			forker_add(s, ev->u.fork.parent_tgid);
 	}
-	if (ev->type == RELAYFORK_EVENT_EXIT && !thread && ev->u.exit.status)
+	/* A failure is a process that ends with a non-zero status,
+	 * whichever of its threads was the last. */
+	if (ev->type == RELAYFORK_EVENT_EXIT &&
+	    (ev->flags & RELAYFORK_EVENT_F_PROCESS_END) && ev->u.exit.status)
 		s->failures++;
 }
 

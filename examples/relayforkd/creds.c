@@ -6,48 +6,37 @@
  * the target's come from /proc.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <string.h>
+#include <stdint.h>
+#include <unistd.h>
 
+#include "procfs.h"
 #include "relayforkd.h"
 
 #define CAP_KILL_BIT 5
 
-struct creds {
-	pid_t tgid;
-	unsigned int uid[4]; /* real, effective, saved, fs */
-	uint64_t cap_eff;
-};
-
+/* The credentials of a process, from /proc. */
 static int
-read_creds(pid_t pid, struct creds *c)
+read_creds(pid_t pid, struct procfs_status *c)
 {
-	char path[64], line[256];
-	int found = 0;
-	FILE *f;
+	int dirfd = procfs_open_pid(pid), r;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Tgid: %d", &c->tgid) == 1)
-			found |= 1;
-		else if (sscanf(line, "Uid: %u %u %u %u", &c->uid[0], &c->uid[1],
-				&c->uid[2], &c->uid[3]) == 4)
-			found |= 2;
-		else if (sscanf(line, "CapEff: %" SCNx64, &c->cap_eff) == 1)
-			found |= 4;
-	}
-	fclose(f);
-	return found == 7 ? 0 : -ESRCH;
+	if (dirfd < 0)
+		return dirfd;
+	*c = (struct procfs_status){ 0 };
+	r = procfs_read_status(dirfd, c);
+	close(dirfd);
+	if (r < 0)
+		return r;
+	return c->found == (PROCFS_STATUS_TGID | PROCFS_STATUS_UID |
+			    PROCFS_STATUS_CAPEFF)
+		       ? 0
+		       : -ESRCH;
 }
 
 int
 proc_check_process(pid_t pid)
 {
-	struct creds c;
+	struct procfs_status c;
 	int r = read_creds(pid, &c);
 
 	if (r < 0)
@@ -60,7 +49,7 @@ proc_check_process(pid_t pid)
 int
 creds_may_signal(pid_t writer, pid_t target)
 {
-	struct creds w, t;
+	struct procfs_status w, t;
 	int r;
 
 	r = read_creds(writer, &w);

@@ -178,7 +178,6 @@ render_processes(struct relayforkd *d)
 	free(pids);
 	if (s)
 		s = snapshot_printf(s, "\n");
-	(void)relayforkd_update_subscription(d);
 	return s;
 }
 
@@ -321,7 +320,6 @@ static int
 apply_processes_request(struct relayforkd *d, const struct pid_request *req,
 			bool *changed)
 {
-	uint64_t sent, dropped;
 	int r;
 
 	*changed = false;
@@ -332,12 +330,9 @@ apply_processes_request(struct relayforkd *d, const struct pid_request *req,
 		 * registering a registered one is. */
 		return r == -ENOENT ? 0 : r;
 	}
-	*changed = relayfork_forwarder_get_target_counters(
-			   d->forwarder, req->pid, &sent, &dropped) == -ENOENT;
 	r = relayfork_forwarder_add(d->forwarder, req->pid);
-	if (r < 0)
-		*changed = false;
-	return r;
+	*changed = r > 0;
+	return r < 0 ? r : 0;
 }
 
 static int
@@ -383,6 +378,8 @@ write_processes(struct relayforkd *d, const char *buf, size_t size)
 						      : "registered",
 					(int)req[i].pid, (int)ctx->pid,
 					(unsigned)ctx->uid);
+	/* The serving loop subscribes or unsubscribes after this request;
+	 * the caller learns here if listening fails. */
 	r = relayforkd_update_subscription(d);
 	return r < 0 ? -EIO : 0;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "parse-size.h"
 #include "relayforkd.h"
 
 #define DEFAULT_MOUNTPOINT "/run/relayfork"
@@ -75,7 +76,8 @@ usage(FILE *out)
 		"  -u, --allow-user-writes  let any user register processes it may\n"
 		"                           signal itself (default: root only)\n"
 		"  -t, --skip-threads       do not forward forks that create threads\n"
-		"  -b, --buffer BYTES       receive buffer for fork events (default 8M)\n"
+		"  -b, --buffer SIZE        receive buffer for fork events, in bytes or\n"
+		"                           with a K, M or G suffix (default 8M)\n"
 		"  -v, --verbose            log every registration\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n",
@@ -124,21 +126,13 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'u':
 			o->user_writes = true;
 			break;
-		case 'b': {
-			char *end;
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || v == 0 ||
-			    v > (1ull << 30)) {
-				fprintf(stderr, "relayforkd: --buffer takes a "
-						"number of bytes, 1 to 1073741824\n");
+		case 'b':
+			if (parse_size(optarg, &o->buffer) < 0) {
+				fprintf(stderr, "relayforkd: --buffer takes a size "
+						"such as 8M, not '%s'\n", optarg);
 				return 2;
 			}
-			o->buffer = (size_t)v;
 			break;
-		}
 		case 't':
 			o->skip_threads = true;
 			break;
@@ -183,6 +177,7 @@ read_pid_max(void)
 int
 relayforkd_update_subscription(struct relayforkd *d)
 {
+	/* get_targets prunes the targets that have exited first. */
 	bool want = relayfork_forwarder_get_targets(d->forwarder, NULL, 0) > 0;
 	int r = 0;
 
@@ -317,15 +312,21 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 {
 	struct fuse_session *se = fuse_get_session(fuse);
 	struct fuse_buf buf = { .mem = NULL };
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = fuse_session_fd(se), .events = POLLIN },
 		{ .fd = relayfork_monitor_get_fd(d->monitor), .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
+		/* Readable when a registered process exits. */
+		{ .fd = relayfork_forwarder_get_fd(d->forwarder), .events = POLLIN },
 	};
 	int r = 0;
 
 	while (!fuse_session_exited(se)) {
-		if (poll(pfd, 3, -1) < 0) {
+		/* Subscribed exactly while there are targets: decided here,
+		 * after whatever the last round did (a request registered
+		 * or unregistered, a target exited or was found gone). */
+		(void)relayforkd_update_subscription(d);
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -338,6 +339,8 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 				log_msg("%s, unmounting", strsignal((int)si.ssi_signo));
 			break;
 		}
+		if (pfd[3].revents)
+			relayfork_forwarder_prune(d->forwarder);
 		if (pfd[1].revents) {
 			r = relayfork_monitor_dispatch(d->monitor, on_event, d);
 			if (r < 0) {
@@ -424,7 +427,7 @@ main(int argc, char **argv)
 out:
 	fuse_opt_free_args(&args);
 	relayfork_monitor_unref(d.monitor);
-	relayfork_forwarder_unref(d.forwarder);
+	relayfork_forwarder_free(d.forwarder);
 	close(sfd);
 	return r < 0 ? 1 : 0;
 }

@@ -151,7 +151,17 @@ enum relayfork_event_flags {
 	 * The event was made by the library, not sent by the kernel
 	 * (for example a snapshot of a process that already existed).
 	 */
-	RELAYFORK_EVENT_F_SYNTHETIC = 1 << 1
+	RELAYFORK_EVENT_F_SYNTHETIC = 1 << 1,
+	/**
+	 * On an exit: the task was the last of its process, which has
+	 * ended; u.exit.status is the process's wait status.  Usually the
+	 * main thread's exit (pid == tgid); when the main thread left
+	 * first (pthread_exit() in main()), the last thread's, which also
+	 * has RELAYFORK_EVENT_F_THREAD.  A main thread's exit without this
+	 * flag means the process lives on.  Set by every monitor that
+	 * delivers exits.
+	 */
+	RELAYFORK_EVENT_F_PROCESS_END = 1 << 2
 };
 
 /** Why events were lost, in struct relayfork_event.u.lost.reason. */
@@ -311,7 +321,12 @@ enum relayfork_counter {
 	/** Events that did not match the event mask, dropped. */
 	RELAYFORK_COUNTER_FILTERED = 5,
 	/** Control messages (subscription acknowledgements), skipped. */
-	RELAYFORK_COUNTER_CONTROL = 6
+	RELAYFORK_COUNTER_CONTROL = 6,
+	/**
+	 * Forks and exits of threads received only to tell when processes
+	 * end (see RELAYFORK_EVENT_F_PROCESS_END), not delivered.
+	 */
+	RELAYFORK_COUNTER_FOLLOWED = 7
 };
 
 /** Log priorities (the syslog(3) values). */
@@ -350,9 +365,12 @@ typedef int (*relayfork_handler_t)(struct relayfork_monitor *monitor,
  *
  * Opens the netlink socket (close-on-exec, non-blocking) but does not
  * subscribe: call relayfork_monitor_start() for that.  The event mask
- * starts as RELAYFORK_EVENTS_ALL, and the receive buffer as 8 MiB (about
- * 10000 queued events, enough for the fastest fork storms; without
- * CAP_NET_ADMIN the kernel caps it at twice net.core.rmem_max).
+ * starts as RELAYFORK_EVENTS_ALL.  The receive buffer is asked for as
+ * 8 MiB, which the kernel grants as 16 MiB (it counts its overhead):
+ * about 20,000 queued events, enough for the fastest fork storms.
+ * Without CAP_NET_ADMIN the kernel caps the request at
+ * net.core.rmem_max (Debian's 4 MiB: 8 MiB granted, about 10,000
+ * events).  relayfork_monitor_get_receive_buffer_size() tells.
  *
  * Return: 0, or -EINVAL (unknown flag, NULL @ret_monitor), -ENOMEM,
  * -EPROTONOSUPPORT (kernel without CONFIG_CONNECTOR), -EMFILE, -ENFILE.
@@ -394,17 +412,37 @@ int relayfork_monitor_set_events(struct relayfork_monitor *monitor,
 uint32_t relayfork_monitor_get_events(struct relayfork_monitor *monitor);
 
 /**
+ * RELAYFORK_QUEUED_EVENT_BYTES - what one queued event takes of the
+ * receive buffer as the kernel counts it (the sizes granted and reported
+ * here): a 76-byte datagram and its socket buffer, measured on x86_64
+ * with Linux 6.1 and 6.18.  Granted size / this = events the buffer
+ * holds.
+ */
+#define RELAYFORK_QUEUED_EVENT_BYTES 832
+
+/**
  * relayfork_monitor_set_receive_buffer_size() - size the socket's buffer.
- * @bytes: the wanted size; each queued event takes about 832 bytes.
+ * @bytes: the wanted size.
  *
  * Uses SO_RCVBUFFORCE when the caller has CAP_NET_ADMIN, SO_RCVBUF
  * (capped by net.core.rmem_max) otherwise.
  *
- * Return: the size the kernel granted (which may be smaller than asked,
- * and is counted the kernel's way, twice the payload), or -EINVAL.
+ * Return: the size the kernel granted, counted the kernel's way: twice
+ * what was asked (or twice rmem_max), holding granted /
+ * RELAYFORK_QUEUED_EVENT_BYTES events; or -EINVAL, or the error of
+ * setsockopt(2).
  */
 int relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *monitor,
 					      size_t bytes);
+
+/**
+ * relayfork_monitor_get_receive_buffer_size() - the size the kernel
+ * granted, counted as relayfork_monitor_set_receive_buffer_size()
+ * returns it.
+ *
+ * Return: bytes, or a negative errno.
+ */
+int relayfork_monitor_get_receive_buffer_size(struct relayfork_monitor *monitor);
 
 /**
  * relayfork_monitor_start() - subscribe to the proc connector.
@@ -506,6 +544,23 @@ int relayfork_monitor_dispatch(struct relayfork_monitor *monitor,
 int relayfork_monitor_wait(struct relayfork_monitor *monitor, int timeout_ms);
 
 /**
+ * relayfork_monitor_get_poll_delay() - how long an event loop should
+ * leave the descriptor alone before watching it again.
+ *
+ * Call it after a drain (receive() returned 0, dispatch() returned 0).
+ * A drain that found events means more are coming: waiting this long
+ * lets the kernel queue a batch, which one wake-up then handles.  A
+ * drain that found nothing, or events still queued in the library,
+ * give 0: watch (or receive) at once.  This is the coalescing that
+ * relayfork_monitor_wait() and relayfork_monitor_run() apply;
+ * librelayfork(3) shows it in epoll, sd-event, GLib and libuv loops.
+ *
+ * Return: microseconds, at most the coalescing delay; 0 for a NULL
+ * monitor.
+ */
+unsigned int relayfork_monitor_get_poll_delay(struct relayfork_monitor *monitor);
+
+/**
  * relayfork_monitor_run() - the blocking loop: wait, dispatch, repeat.
  *
  * Handles events with @handler until it returns non-zero (which run
@@ -583,6 +638,18 @@ void relayfork_monitor_set_log_priority(struct relayfork_monitor *monitor,
 					int priority);
 
 /**
+ * relayfork_event_match() - does an event mask select this event?
+ * @mask: an OR of enum relayfork_event_mask values.
+ *
+ * What a monitor with this mask would deliver, for programs that keep a
+ * wider subscription than they show (or filter events from elsewhere).
+ * RELAYFORK_EVENT_LOST always matches.  Pure, thread-safe.
+ *
+ * Return: 1 or 0 (0 for a NULL @event).
+ */
+int relayfork_event_match(const struct relayfork_event *event, uint32_t mask);
+
+/**
  * relayfork_event_type_name() - a lower-case name for an event type
  * ("fork", "exit", "lost", ...), or NULL for an unknown value.
  * Async-signal-safe and thread-safe.
@@ -606,11 +673,25 @@ const char *relayfork_strerror(int error);
  *
  * After a RELAYFORK_EVENT_LOST a consumer that keeps a table of
  * processes no longer knows which ones were created or exited meanwhile.
- * A snapshot lists the processes (and optionally threads) that exist now,
- * read from /proc, as synthetic fork events: processes in the table that
- * are missing from it have exited; processes in it that the table lacks
- * were created.  Keep receiving while reconciling: events that arrive
- * after the snapshot was taken are newer than it.
+ * A snapshot lists the processes (and optionally threads) that exist,
+ * read from /proc, as synthetic fork events.  To resynchronise:
+ *
+ *  1. take a snapshot when the LOST event arrives;
+ *  2. reconcile the table with it: a process in the table that the
+ *     snapshot does not list (with the same start time) has ended; one
+ *     the snapshot lists that the table lacks was created;
+ *  3. go on receiving, and skip every event that
+ *     relayfork_snapshot_covers(): the events still queued behind the
+ *     LOST were made before the snapshot was taken, and what they did
+ *     is in it already (applying an old exit would end a process the
+ *     snapshot just listed, if its pid was reused); apply the others.
+ *     A process that starts or ends while the snapshot is read may be
+ *     both listed and reported: applying a fork of a process already
+ *     in the table, or an exit of one that is not, must change nothing.
+ *
+ * Start times in /proc have clock-tick resolution (10 ms at the usual
+ * 100 Hz): a process's start time in a snapshot is up to a tick earlier
+ * than its fork event's timestamp.
  */
 
 struct relayfork_snapshot;
@@ -625,6 +706,9 @@ enum relayfork_snapshot_flags {
  * relayfork_snapshot_new() - start listing the tasks that exist now.
  * @flags: 0 or RELAYFORK_SNAPSHOT_THREADS.
  *
+ * The snapshot's time (relayfork_snapshot_get_time()) is taken first;
+ * each process is read when relayfork_snapshot_next() reaches it.
+ *
  * Return: 0, -EINVAL, -ENOMEM, or the error of opening /proc.
  */
 int relayfork_snapshot_new(unsigned int flags,
@@ -638,16 +722,37 @@ int relayfork_snapshot_new(unsigned int flags,
  * task, u.fork.parent_pid and parent_tgid its parent process as /proc
  * says, @timestamp_ns its start time (CLOCK_MONOTONIC; tasks started
  * during a suspend may show a time before it), @cpu and @seq 0.  Tasks
- * that exit while the list is read are skipped.
+ * that exit while the list is read are skipped, and so are processes
+ * that have exited but not been reaped yet (zombies), unless their main
+ * thread only left early and other threads live on.
  *
  * Return: 1 when @event was filled, 0 at the end, or a negative errno.
  */
 int relayfork_snapshot_next(struct relayfork_snapshot *snapshot,
 			    struct relayfork_event *event);
 
-/** relayfork_snapshot_unref() - free a snapshot; accepts NULL, returns NULL. */
+/**
+ * relayfork_snapshot_get_time() - when the snapshot was taken.
+ *
+ * Return: CLOCK_MONOTONIC nanoseconds, the clock of event timestamps,
+ * read before anything was listed; 0 for a NULL snapshot.
+ */
+uint64_t relayfork_snapshot_get_time(const struct relayfork_snapshot *snapshot);
+
+/**
+ * relayfork_snapshot_covers() - is an event older than the snapshot?
+ *
+ * An event stamped before the snapshot was taken: what it reports is
+ * reflected in the snapshot already; skip it while reconciling.
+ *
+ * Return: 1 (older: skip), 0 (newer: apply) or -EINVAL.
+ */
+int relayfork_snapshot_covers(const struct relayfork_snapshot *snapshot,
+			      const struct relayfork_event *event);
+
+/** relayfork_snapshot_free() - free a snapshot; accepts NULL, returns NULL. */
 struct relayfork_snapshot *
-relayfork_snapshot_unref(struct relayfork_snapshot *snapshot);
+relayfork_snapshot_free(struct relayfork_snapshot *snapshot);
 
 /*
  * Signal forwarding
@@ -707,33 +812,29 @@ enum relayfork_forwarder_counter {
  *
  * The signal starts as SIGRTMIN, evaluated at run time (34 with glibc).
  *
- * Return: 0, -EINVAL or -ENOMEM.
+ * Return: 0, -EINVAL, -ENOMEM, -EMFILE or -ENFILE.
  */
 int relayfork_forwarder_new(unsigned int flags,
 			    struct relayfork_forwarder **ret_forwarder);
 
-/** relayfork_forwarder_ref() - take a reference; returns @forwarder. */
-struct relayfork_forwarder *
-relayfork_forwarder_ref(struct relayfork_forwarder *forwarder);
-
 /**
- * relayfork_forwarder_unref() - drop a reference; the last one closes
- * every target's pidfd and frees the forwarder.  Accepts NULL, returns
- * NULL.
+ * relayfork_forwarder_free() - close every target's descriptor and free
+ * the forwarder.  Accepts NULL, returns NULL.
  */
 struct relayfork_forwarder *
-relayfork_forwarder_unref(struct relayfork_forwarder *forwarder);
+relayfork_forwarder_free(struct relayfork_forwarder *forwarder);
 
 /**
  * relayfork_forwarder_add() - register a process.
  * @pid: a process id (a thread-group leader).
  *
- * Registering a process that is registered already does nothing.  The
- * caller must be allowed to signal the process.
+ * The caller must be allowed to signal the process.  A process that has
+ * exited but is not reaped yet (a zombie) cannot be registered.
  *
- * Return: 0, or -EINVAL (pid not positive, or the id of a thread that is
- * not its process's main thread), -ESRCH (no such process), -EPERM (the
- * caller may not signal it), -ENOMEM, -EMFILE.
+ * Return: 1 when the process was registered, 0 when it was registered
+ * already, or -EINVAL (pid not positive, or the id of a thread that is
+ * not its process's main thread), -ESRCH (no such process, or it has
+ * exited), -EPERM (the caller may not signal it), -ENOMEM, -EMFILE.
  */
 int relayfork_forwarder_add(struct relayfork_forwarder *forwarder, pid_t pid);
 
@@ -764,15 +865,30 @@ int relayfork_forwarder_get_signal(struct relayfork_forwarder *forwarder);
 /**
  * relayfork_forwarder_handle() - act on one event.
  *
- * For a fork event, signals every target; other event types are ignored
- * except RELAYFORK_EVENT_LOST, whose count is added to
- * RELAYFORK_FORWARDER_LOST.  A target that turns out to have exited is
- * removed.  Delivery failures are counted, not returned.
+ * For a fork event, removes the targets that have exited (a zombie still
+ * accepts signals, which would be counted as delivered), then signals
+ * every other target; other event types are ignored except
+ * RELAYFORK_EVENT_LOST, whose count is added to RELAYFORK_FORWARDER_LOST.
+ * Delivery failures are counted, not returned.
  *
  * Return: the number of signals delivered, or -EINVAL.
  */
 int relayfork_forwarder_handle(struct relayfork_forwarder *forwarder,
 			       const struct relayfork_event *event);
+
+/**
+ * relayfork_forwarder_get_fd() - a descriptor that becomes readable
+ * (POLLIN) when a target exits.
+ *
+ * Add it to an event loop and call relayfork_forwarder_prune() when it
+ * is readable, to learn at once that targets are gone (for example to
+ * stop listening when none is left).  The forwarder owns it.  Targets
+ * held without pidfds (kernels before 5.3) are checked only by prune,
+ * handle and get_targets.
+ *
+ * Return: the descriptor, or -EINVAL.
+ */
+int relayfork_forwarder_get_fd(struct relayfork_forwarder *forwarder);
 
 /**
  * relayfork_forwarder_prune() - remove every target that has exited.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "forkwatch.h"
+#include "parse-size.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int saved, saved_out;
 	char *copy = malloc(size + 1), *argv[34];
 	struct config cfg;
-	unsigned int show;
+	struct selection show;
 	uint64_t count;
 	double secs;
 	size_t bytes, i;
@@ -37,9 +38,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = '\0';
 
 	if (parse_events(copy, &show) == 0) {
-		assert(show != 0);
-		assert((show_to_mask(show) & RELAYFORK_EVENTS_ALL) ||
-		       (show_to_mask(show) & RELAYFORK_EVENTS_EXIT_FAILURE));
+		uint32_t mask = selection_mask(&show);
+
+		/* What it asks of the library is a valid mask. */
+		assert((mask & RELAYFORK_EVENTS_ALL) ||
+		       (mask & RELAYFORK_EVENTS_EXIT_FAILURE));
+		assert(!(mask & ~(uint32_t)(RELAYFORK_EVENTS_ALL |
+					    RELAYFORK_EVENTS_EXIT_FAILURE |
+					    RELAYFORK_EVENTS_SKIP_THREADS)));
 	}
 	if (parse_seconds(copy, &secs) == 0)
 		assert(secs > 0);

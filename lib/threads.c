@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "threads.h"
+
+/* In a groups value, beside the number of live threads. */
+#define GROUP_LEADER_GONE 0x80000000u	/* its main thread has exited */
+#define GROUP_ENDED 0x40000000u		/* ended, its main thread's exit unseen */
+#define GROUP_COUNT 0x3fffffffu
+
+void
+threads_init(struct threads *t)
+{
+	pidmap_init(&t->tids);
+	pidmap_init(&t->groups);
+	t->all_leader_exits = true;
+	t->since_ns = 0;
+}
+
+void
+threads_free(struct threads *t)
+{
+	pidmap_free(&t->tids);
+	pidmap_free(&t->groups);
+}
+
+void
+threads_clear(struct threads *t)
+{
+	pidmap_clear(&t->tids);
+	pidmap_clear(&t->groups);
+	t->since_ns = 0;
+}
+
+/* The threads of one process, from /proc/PID/task. */
+static void
+resync_process(struct threads *t, int dirfd, pid_t pid,
+	       const struct procfs_stat *st)
+{
+	struct dirent *de;
+	uint32_t count = 0;
+	DIR *dir;
+	int fd;
+
+	fd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid > 0 && tid != pid && pidmap_put(&t->tids, tid, (uint32_t)pid) > 0)
+			count++;
+	}
+	closedir(dir);
+	/* A zombie main thread whose threads live on has exited early. */
+	if (count > 0)
+		(void)pidmap_put(&t->groups, pid,
+				 count | (st->state == 'Z' || st->state == 'X'
+						  ? GROUP_LEADER_GONE
+						  : 0));
+}
+
+int
+threads_resync(struct threads *t)
+{
+	struct dirent *de;
+	DIR *proc;
+
+	threads_clear(t);
+	t->since_ns = procfs_now_ns();
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((de = readdir(proc))) {
+		struct procfs_stat st;
+		pid_t pid = atoi(de->d_name);
+		int dirfd;
+
+		if (pid <= 0)
+			continue;
+		dirfd = procfs_open_pid(pid);
+		if (dirfd < 0)
+			continue;
+		if (procfs_read_stat(dirfd, "stat", &st) == 0 && st.num_threads > 1)
+			resync_process(t, dirfd, pid, &st);
+		close(dirfd);
+	}
+	closedir(proc);
+	return 0;
+}
+
+static uint32_t *
+group(struct threads *t, pid_t tgid)
+{
+	return pidmap_get(&t->groups, tgid);
+}
+
+static void
+group_put(struct threads *t, pid_t tgid, uint32_t value)
+{
+	/* Out of memory: the process is taken to end with its main
+	 * thread, which is what a table-less reader would think. */
+	(void)pidmap_put(&t->groups, tgid, value);
+}
+
+/* One thread fewer in tgid's group; the group's value after, or NULL
+ * when the group is gone (its last thread left a live main thread). */
+static uint32_t *
+group_drop_thread(struct threads *t, pid_t tgid)
+{
+	uint32_t *g = group(t, tgid);
+
+	if (!g || (*g & GROUP_COUNT) == 0)
+		return NULL;
+	(*g)--;
+	return g;
+}
+
+static void
+on_thread_fork(struct threads *t, const struct relayfork_event *ev)
+{
+	uint32_t *old = pidmap_get(&t->tids, ev->pid);
+	uint32_t *g;
+
+	if (old && (pid_t)*old == ev->tgid)
+		return;
+	if (old) {
+		/* A stale entry: its exit was lost with other events. */
+		pid_t stale = (pid_t)*old;
+
+		g = group_drop_thread(t, stale);
+		if (g && (*g & GROUP_COUNT) == 0)
+			pidmap_remove(&t->groups, stale, NULL);
+	}
+	if (pidmap_put(&t->tids, ev->pid, (uint32_t)ev->tgid) < 0)
+		return;
+	g = group(t, ev->tgid);
+	group_put(t, ev->tgid, g ? (*g & ~GROUP_ENDED) + 1 : 1);
+}
+
+static void
+on_process_fork(struct threads *t, const struct relayfork_event *ev)
+{
+	/* A process that ended with its main thread's exit unseen left
+	 * its entry; the pid is in use again. */
+	if (pidmap_count(&t->groups) > 0)
+		pidmap_remove(&t->groups, ev->pid, NULL);
+}
+
+static void
+on_thread_exit(struct threads *t, struct relayfork_event *ev, bool older)
+{
+	uint32_t tgid, *g;
+
+	/* A thread alive when /proc was read exited before: the event is
+	 * about an earlier task with the same id. */
+	if (older || !pidmap_remove(&t->tids, ev->pid, &tgid))
+		return;
+	g = group_drop_thread(t, (pid_t)tgid);
+	if (!g || (*g & GROUP_COUNT) > 0)
+		return;
+	if (*g & GROUP_LEADER_GONE) {
+		ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		pidmap_remove(&t->groups, (pid_t)tgid, NULL);
+	} else if (!t->all_leader_exits && ev->u.exit.status != 0) {
+		ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		*g = GROUP_ENDED;
+	} else {
+		pidmap_remove(&t->groups, (pid_t)tgid, NULL);
+	}
+}
+
+static void
+on_leader_exit(struct threads *t, struct relayfork_event *ev, bool older)
+{
+	uint32_t *g = group(t, ev->tgid);
+
+	if (!g || (*g & GROUP_COUNT) == 0) {
+		bool ended = g && (*g & GROUP_ENDED);
+
+		if (g)
+			pidmap_remove(&t->groups, ev->tgid, NULL);
+		if (!ended)
+			ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		return;
+	}
+	if (older) {
+		/* Alive when /proc was read: the event is about an earlier
+		 * process with this pid, which has ended. */
+		if (!(*g & GROUP_LEADER_GONE))
+			ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		return;
+	}
+	*g |= GROUP_LEADER_GONE;
+}
+
+/* After an exec a process has one thread: the others were killed, and
+ * the thread that called exec took the main thread's id. */
+static void
+on_exec(struct threads *t, const struct relayfork_event *ev)
+{
+	if (pidmap_remove(&t->groups, ev->tgid, NULL))
+		pidmap_remove_value(&t->tids, (uint32_t)ev->tgid);
+}
+
+void
+threads_observe(struct threads *t, struct relayfork_event *ev)
+{
+	bool older = ev->timestamp_ns < t->since_ns;
+	bool thread = ev->pid != ev->tgid;
+
+	switch (ev->type) {
+	case RELAYFORK_EVENT_FORK:
+		if (older)
+			break; /* the table has it, if it still lives */
+		if (thread)
+			on_thread_fork(t, ev);
+		else
+			on_process_fork(t, ev);
+		break;
+	case RELAYFORK_EVENT_EXIT:
+		if (thread)
+			on_thread_exit(t, ev, older);
+		else
+			on_leader_exit(t, ev, older);
+		break;
+	case RELAYFORK_EVENT_EXEC:
+		if (!older)
+			on_exec(t, ev);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define PROC_USER_INIT_INO 0xEFFFFFFDu
+#define PROC_PID_INIT_INO 0xEFFFFFFCu
+
+int
+procfs_parse_stat(const char *text, struct procfs_stat *ret)
+{
+	const char *open_paren = strchr(text, '(');
+	const char *close_paren = strrchr(text, ')');
+	struct procfs_stat st = { 0 };
+	size_t len;
+	int ppid;
+
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	/* state(3) ppid(4) pgrp session tty_nr tpgid flags(9) minflt
+	 * cminflt majflt cmajflt utime stime cutime cstime priority nice
+	 * num_threads(20) itrealvalue starttime(22) */
+	if (sscanf(close_paren + 1,
+		   " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u "
+		   "%*d %*d %*d %*d %ld %*d %llu",
+		   &st.state, &ppid, &st.flags, &st.num_threads,
+		   &st.start_ticks) != 5)
+		return -EINVAL;
+	st.ppid = ppid;
+	len = (size_t)(close_paren - open_paren - 1);
+	if (len >= sizeof(st.comm))
+		len = sizeof(st.comm) - 1;
+	memcpy(st.comm, open_paren + 1, len);
+	*ret = st;
+	return 0;
+}
+
+void
+procfs_parse_status(const char *text, struct procfs_status *ret)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		unsigned int u[4];
+		uint64_t caps;
+		int tgid;
+
+		if (sscanf(line, "Tgid: %d", &tgid) == 1) {
+			ret->tgid = tgid;
+			ret->found |= PROCFS_STATUS_TGID;
+		} else if (sscanf(line, "Uid: %u %u %u %u", &u[0], &u[1], &u[2],
+				  &u[3]) == 4) {
+			for (int i = 0; i < 4; i++)
+				ret->uid[i] = u[i];
+			ret->found |= PROCFS_STATUS_UID;
+		} else if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1) {
+			ret->cap_eff = caps;
+			ret->found |= PROCFS_STATUS_CAPEFF;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+}
+
+ssize_t
+procfs_read(int dirfd, const char *name, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((size_t)total < size - 1 &&
+	       (n = read(fd, buf + total, size - 1 - (size_t)total)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* A task that exits while read answers ESRCH. */
+			n = errno == ESRCH ? -ESRCH : -errno;
+			close(fd);
+			return n;
+		}
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+int
+procfs_open_pid(pid_t pid)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return fd;
+}
+
+int
+procfs_read_stat(int dirfd, const char *name, struct procfs_stat *ret)
+{
+	/* 52 fields of at most 20 digits, and a 64-byte name at most. */
+	char buf[1536];
+	ssize_t n = procfs_read(dirfd, name, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ESRCH;
+	return procfs_parse_stat(buf, ret);
+}
+
+int
+procfs_read_status(int dirfd, struct procfs_status *ret)
+{
+	char buf[4096];
+	ssize_t n = procfs_read(dirfd, "status", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	procfs_parse_status(buf, ret);
+	return ret->found ? 0 : -ESRCH;
+}
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+procfs_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+void
+procfs_clock_sync(struct procfs_clock *clock)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+
+	clock->boot_offset_ns = boot > mono ? boot - mono : 0;
+}
+
+void
+procfs_clock_init(struct procfs_clock *clock)
+{
+	long ticks = sysconf(_SC_CLK_TCK);
+
+	clock->ns_per_tick = 1000000000ull / (unsigned long long)(ticks > 0 ? ticks : 100);
+	procfs_clock_sync(clock);
+}
+
+uint64_t
+procfs_clock_monotonic(const struct procfs_clock *clock, unsigned long long ticks)
+{
+	uint64_t boot_ns = ticks * clock->ns_per_tick;
+
+	return boot_ns > clock->boot_offset_ns ? boot_ns - clock->boot_offset_ns
+					       : 0;
+}
+
+uint64_t
+procfs_clock_resolution(const struct procfs_clock *clock)
+{
+	return clock->ns_per_tick;
+}
+
+int
+procfs_namespace_is_initial(const char *kind)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (strcmp(kind, "user") == 0)
+		return st.st_ino == PROC_USER_INIT_INO;
+	if (strcmp(kind, "pid") == 0)
+		return st.st_ino == PROC_PID_INIT_INO;
+	return -EINVAL;
+}
+
+int
+procfs_has_cn_proc(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/net/connector", "re");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "cn_proc", 7) == 0;
+	fclose(f);
+	return found;
+}

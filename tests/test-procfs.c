@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The /proc parsers and the size parser, on text written by hand. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "parse-size.h"
+#include "procfs.h"
+
+static void
+test_stat(void **state)
+{
+	/* A name with spaces and parentheses, as a program may choose. */
+	const char *text =
+		"4711 (a) b (c) S 1 4711 4711 0 -1 4194560 100 0 0 0 5 6 0 0 "
+		"20 0 3 0 123456 1000 200 18446744073709551615 0 0 0 0\n";
+	struct procfs_stat st;
+
+	assert_int_equal(procfs_parse_stat(text, &st), 0);
+	assert_string_equal(st.comm, "a) b (c");
+	assert_int_equal(st.state, 'S');
+	assert_int_equal(st.ppid, 1);
+	assert_int_equal(st.flags, 4194560);
+	assert_int_equal(st.num_threads, 3);
+	assert_int_equal(st.start_ticks, 123456);
+
+	/* Names are cut to what fits, NUL-terminated. */
+	assert_int_equal(procfs_parse_stat("1 (0123456789abcdefghij) Z 0 0 0 0 -1 "
+					   "0 0 0 0 0 0 0 0 0 20 0 1 0 7",
+					   &st),
+			 0);
+	assert_int_equal(strlen(st.comm), 15);
+	assert_int_equal(st.state, 'Z');
+
+	assert_int_equal(procfs_parse_stat("", &st), -EINVAL);
+	assert_int_equal(procfs_parse_stat("1 (x S 1", &st), -EINVAL);
+	assert_int_equal(procfs_parse_stat("1 x) S 1", &st), -EINVAL);
+	assert_int_equal(procfs_parse_stat("1 (x) S 1 2 3", &st), -EINVAL);
+}
+
+static void
+test_status(void **state)
+{
+	struct procfs_status s = { 0 };
+
+	procfs_parse_status("Name:\tx\nTgid:\t42\nPid:\t43\n"
+			    "Uid:\t1000\t1001\t1002\t1003\nCapEff:\t0000000000000020\n",
+			    &s);
+	assert_int_equal(s.found, PROCFS_STATUS_TGID | PROCFS_STATUS_UID |
+					  PROCFS_STATUS_CAPEFF);
+	assert_int_equal(s.tgid, 42);
+	assert_int_equal(s.uid[1], 1001);
+	assert_int_equal(s.uid[3], 1003);
+	assert_int_equal(s.cap_eff, 0x20);
+
+	s = (struct procfs_status){ 0 };
+	procfs_parse_status("Name:\tTgid: 5\nUid: x\n", &s);
+	assert_int_equal(s.found, 0);
+}
+
+static void
+test_read_self(void **state)
+{
+	struct procfs_status status = { 0 };
+	struct procfs_stat st;
+	struct procfs_clock clock;
+	int dirfd = procfs_open_pid(getpid());
+	uint64_t start;
+
+	assert_true(dirfd >= 0);
+	assert_int_equal(procfs_read_stat(dirfd, "stat", &st), 0);
+	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(procfs_read_status(dirfd, &status), 0);
+	assert_int_equal(status.tgid, getpid());
+	assert_int_equal(status.uid[0], getuid());
+	close(dirfd);
+
+	/* Our start time, on the monotonic scale, is in the past. */
+	procfs_clock_init(&clock);
+	start = procfs_clock_monotonic(&clock, st.start_ticks);
+	assert_true(start > 0 && start <= procfs_now_ns());
+	assert_true(procfs_clock_resolution(&clock) >= 1000000);
+
+	assert_int_equal(procfs_open_pid(0x7ffffff0), -ESRCH);
+	assert_true(procfs_namespace_is_initial("user") >= 0);
+	assert_int_equal(procfs_namespace_is_initial("net"), -EINVAL);
+}
+
+static void
+test_size(void **state)
+{
+	size_t v;
+
+	assert_int_equal(parse_size("8M", &v), 0);
+	assert_int_equal(v, 8u << 20);
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("1k", &v), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(parse_size("1023M", &v), 0);
+	/* The kernel doubles an int: 1 GiB is already too much. */
+	assert_int_equal(parse_size("1G", &v), -EINVAL);
+	assert_int_equal(parse_size("1M ", &v), -EINVAL);
+	assert_int_equal(parse_size("0", &v), -EINVAL);
+	assert_int_equal(parse_size("-1", &v), -EINVAL);
+	assert_int_equal(parse_size(" 1", &v), -EINVAL);
+	assert_int_equal(parse_size("8MB", &v), -EINVAL);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &v), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_read_self),
+		cmocka_unit_test(test_size),
+	};
+
+	return cmocka_run_group_tests_name("procfs", tests, NULL, NULL);
+}
