@@ -30,6 +30,8 @@ struct sent {
 
 static struct sent sent[MAX_SENT];
 static unsigned int nsent;
+/* Make the next request on this descriptor fail with this errno. */
+static int fail_fd = -1, fail_errno;
 
 ssize_t __real_sendto(int fd, const void *buf, size_t len, int flags,
 		      const struct sockaddr *to, socklen_t tolen);
@@ -40,9 +42,16 @@ ssize_t
 __wrap_sendto(int fd, const void *buf, size_t len, int flags,
 	      const struct sockaddr *to, socklen_t tolen)
 {
-	ssize_t r = __real_sendto(fd, buf, len, flags, to, tolen);
 	const unsigned char *p = buf;
 	struct kcn_msg cn;
+	ssize_t r;
+
+	if (fd == fail_fd) {
+		fail_fd = -1;
+		errno = fail_errno;
+		return -1;
+	}
+	r = __real_sendto(fd, buf, len, flags, to, tolen);
 
 	if (len >= KCN_EVENT_OFFSET + 4 && nsent < MAX_SENT) {
 		memcpy(&cn, p + KCN_NLMSG_HDRLEN, sizeof(cn));
@@ -197,6 +206,56 @@ test_failed_start_sends_nothing_to_undo(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Installed filter instructions on the socket (0: none). */
+static unsigned int
+filter_length(int fd)
+{
+	socklen_t len = 0;
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len), 0);
+	return len;
+}
+
+/*
+ * A mask change the kernel's filter must take (Linux 6.6+) fails when
+ * its LISTEN cannot be sent: the old mask stays, and the socket filter
+ * that went in first for the new one comes out again.
+ */
+static void
+test_failed_mask_change_restores_filters(void **state)
+{
+	struct relayfork_monitor *m = new_monitor(0);
+	int fd = relayfork_monitor_get_fd(m);
+
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	if (relayfork_monitor_get_filter_mode(m) != RELAYFORK_FILTER_KERNEL) {
+		relayfork_monitor_unref(m);
+		skip(); /* no LISTEN on a mask change before 6.6 */
+	}
+	/* Everything: no socket filter.  Forks of processes only: the
+	 * kernel cannot tell threads, a socket filter must. */
+	assert_int_equal(filter_length(fd), 0);
+	fail_fd = fd;
+	fail_errno = EPERM;
+	assert_int_equal(relayfork_monitor_set_events(
+				 m, RELAYFORK_EVENTS_FORK |
+					    RELAYFORK_EVENTS_SKIP_THREADS),
+			 -EPERM);
+	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_ALL);
+	assert_int_equal(filter_length(fd), 0);
+	/* And the other way: from a filtered mask to everything. */
+	assert_int_equal(relayfork_monitor_set_events(
+				 m, RELAYFORK_EVENTS_FORK |
+					    RELAYFORK_EVENTS_SKIP_THREADS),
+			 0);
+	assert_true(filter_length(fd) > 0);
+	fail_fd = fd;
+	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_ALL),
+			 -EPERM);
+	assert_true(filter_length(fd) > 0);
+	relayfork_monitor_unref(m);
+}
+
 int
 main(void)
 {
@@ -206,6 +265,8 @@ main(void)
 		cmocka_unit_test_setup(test_inherited_monitor_not_unsubscribed_by_child,
 				       reset),
 		cmocka_unit_test_setup(test_failed_start_sends_nothing_to_undo,
+				       reset),
+		cmocka_unit_test_setup(test_failed_mask_change_restores_filters,
 				       reset),
 	};
 

@@ -113,6 +113,105 @@ test_children_come_and_go(void **state)
 	assert_false(find_in_snapshot(0, child, &ev, NULL));
 }
 
+/* Exited but not reaped: not listed, it has exited.  A main thread
+ * that left early while its threads live on: listed, the process lives. */
+static void
+test_zombies(void **state)
+{
+	struct relayfork_event ev;
+	pid_t zombie = fork(), leader_gone;
+	int gate[2];
+
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	usleep(50 * 1000);
+	assert_false(find_in_snapshot(0, zombie, &ev, NULL));
+	wait_child(zombie);
+
+	assert_int_equal(pipe(gate), 0);
+	leader_gone = fork();
+	assert_true(leader_gone >= 0);
+	if (leader_gone == 0) {
+		pthread_t t;
+
+		close(gate[1]);
+		if (pthread_create(&t, NULL, idle, NULL) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	close(gate[0]);
+	usleep(50 * 1000);
+	assert_true(find_in_snapshot(0, leader_gone, &ev, NULL));
+	assert_true(find_in_snapshot(RELAYFORK_SNAPSHOT_THREADS, leader_gone, &ev,
+				     NULL));
+	kill(leader_gone, SIGKILL);
+	wait_child(leader_gone);
+	close(gate[1]);
+}
+
+/* Processes exiting while the list is read are skipped, and the walk
+ * still ends with 0, not with an error left behind by one of them. */
+static void
+test_walk_while_processes_exit(void **state)
+{
+	pid_t storm = fork();
+	int i;
+
+	assert_true(storm >= 0);
+	if (storm == 0) {
+		/* Its own process group, so that all of it is stopped. */
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c",
+		      "for i in 1 2 3 4; do (while :; do /bin/true; done) & done; wait",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		struct relayfork_snapshot *s = NULL;
+		struct relayfork_event ev;
+		int r;
+
+		assert_int_equal(relayfork_snapshot_new(
+					 i % 2 ? RELAYFORK_SNAPSHOT_THREADS : 0, &s),
+				 0);
+		while ((r = relayfork_snapshot_next(s, &ev)) > 0)
+			;
+		relayfork_snapshot_free(s);
+		if (r != 0) {
+			kill(-storm, SIGKILL);
+			wait_child(storm);
+			fail_msg("snapshot %d ended with %d", i, r);
+		}
+	}
+	kill(-storm, SIGKILL);
+	wait_child(storm);
+}
+
+/* The reconcile rule: events stamped before the snapshot are covered. */
+static void
+test_time_and_covers(void **state)
+{
+	struct relayfork_snapshot *s = NULL;
+	struct relayfork_event ev = { .type = RELAYFORK_EVENT_EXIT };
+	struct timespec now;
+	uint64_t before, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	before = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	assert_int_equal(relayfork_snapshot_new(0, &s), 0);
+	t = relayfork_snapshot_get_time(s);
+	assert_true(t >= before);
+	ev.timestamp_ns = t - 1;
+	assert_int_equal(relayfork_snapshot_covers(s, &ev), 1);
+	ev.timestamp_ns = t;
+	assert_int_equal(relayfork_snapshot_covers(s, &ev), 0);
+	assert_int_equal(relayfork_snapshot_covers(NULL, &ev), -EINVAL);
+	assert_int_equal(relayfork_snapshot_covers(s, NULL), -EINVAL);
+	assert_int_equal(relayfork_snapshot_get_time(NULL), 0);
+	relayfork_snapshot_free(s);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -135,6 +234,9 @@ main(void)
 		cmocka_unit_test(test_lists_us_and_our_parent),
 		cmocka_unit_test(test_threads_when_asked),
 		cmocka_unit_test(test_children_come_and_go),
+		cmocka_unit_test(test_zombies),
+		cmocka_unit_test(test_walk_while_processes_exit),
+		cmocka_unit_test(test_time_and_covers),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
