@@ -103,6 +103,14 @@ def events_of(objs, pid, event=None):
             (event is None or o["event"] == event)]
 
 
+def first_event(objs, pid, event):
+    """The first EVENT of PID; a failure that says so when there is none."""
+    found = events_of(objs, pid, event)
+    assert found, "no %s event of pid %d among %d JSON objects: %s" % (
+        event, pid, len(objs), objs[-20:])
+    return found[0]
+
+
 def spawn(cmd, **kw):
     """Run a shell command to completion; return its pid and status."""
     p = subprocess.Popen(["sh", "-c", cmd], **kw)
@@ -135,9 +143,14 @@ def test_man_page_agrees_with_help():
     with open(MANPAGE) as f:
         page = f.read()
     helptext = run_forkwatch("--help").stdout
-    for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
+    longs = sorted(set(re.findall(r"--[a-z][a-z-]+", helptext)))
+    assert len(longs) >= 10, ("long options found in --help", longs, helptext)
+    for opt in longs:
         assert "*%s*" % opt in page, opt
-    for short in re.findall(r"^  (-[a-zA-Z]),", helptext, re.M):
+    shorts = re.findall(r"^  (-[a-zA-Z]),", helptext, re.M)
+    assert len(shorts) >= 10, ("short options found in --help", shorts,
+                               helptext)
+    for short in shorts:
         assert "*%s*" % short in page, short
     for name in ["fork", "exec", "exit", "failure", "uid", "gid", "sid",
                  "ptrace", "comm", "coredump", "thread", "all"]:
@@ -270,6 +283,11 @@ def test_color_on_a_terminal():
                 break
             out += data
         os.waitpid(pid, 0)
+        lines = out.splitlines()
+        assert lines and lines[0].startswith(b"TIME"), (args, out[:300])
+        assert [l for l in lines[1:]
+                if re.search(rb"\b(fork|exec|exit)\b", l)], \
+            ("no event lines", args, out[:300])
         assert (b"\033[" in out) == want, (args, out[:300])
 
 
@@ -283,23 +301,24 @@ def test_json_fields():
     w.stop()
     objs = w.json_lines()
     assert len(objs) == len([l for l in w.lines if l.strip()])
+    assert objs, ("no JSON lines", w.lines)
     for o in objs:
         assert o["schema"] == 1
         assert isinstance(o["timestamp_ns"], int)
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", o["time"])
-    fork = events_of(objs, pid, "fork")[0]
+    fork = first_event(objs, pid, "fork")
     assert fork["ppid"] == ME and fork["parent_tgid"] == ME
     assert fork["thread"] is False and fork["tgid"] == pid
-    exe = events_of(objs, pid, "exec")[0]
+    exe = first_event(objs, pid, "exec")
     assert exe["cmdline"] == "sh -c sleep 0.2; exit 3", exe
     assert exe["comm"] == "sh" and exe["user"] == "root" and exe["uid"] == 0
-    ex = events_of(objs, pid, "exit")[0]
+    ex = first_event(objs, pid, "exit")
     assert ex["exit_code"] == 3 and ex["status"] == 768 and ex["exited"]
     assert ex["signal"] is None and ex["core_dumped"] is False
     assert ex["exit_signal"] == signal.SIGCHLD
     assert ex["parent_tgid"] == ME
     assert 0.15 < ex["lifetime_s"] < 5, ex
-    killed = events_of(objs, kpid, "exit")[0]
+    killed = first_event(objs, kpid, "exit")
     assert killed["exited"] is False and killed["exit_code"] is None
     assert killed["signal"] == signal.SIGTERM
     assert killed["signal_name"] == "SIGTERM"
@@ -318,15 +337,15 @@ def test_json_uid_gid_sid_comm_ptrace():
     w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % p.pid in l)
     w.stop()
     objs = w.json_lines()
-    comm = events_of(objs, p.pid, "comm")[0]
+    comm = first_event(objs, p.pid, "comm")
     assert comm["new_comm"] == "rf-json-name"
-    assert events_of(objs, p.pid, "sid")
-    gid = events_of(objs, p.pid, "gid")[0]
+    assert events_of(objs, p.pid, "sid"), ("no sid event", objs)
+    gid = first_event(objs, p.pid, "gid")
     assert (gid["rgid"], gid["egid"]) == (4280, 4281)
-    uid = events_of(objs, p.pid, "uid")[0]
+    uid = first_event(objs, p.pid, "uid")
     assert (uid["ruid"], uid["euid"]) == (4282, 4283)
     # The exit line knows the new user.
-    ex = events_of(objs, p.pid, "exit")[0]
+    ex = first_event(objs, p.pid, "exit")
     assert ex["uid"] == 4282, ex
 
 
@@ -342,7 +361,9 @@ def test_json_names_of_gone_processes():
     w.stop()
     objs = w.json_lines()
     for pid in pids:
-        for o in events_of(objs, pid, "exec"):
+        execs = events_of(objs, pid, "exec")
+        assert execs, ("no exec event of pid %d" % pid, objs)
+        for o in execs:
             assert o["process_gone"] or o["comm"] == "true", o
             assert o["cmdline"] in (None, "true"), o
 
@@ -379,17 +400,23 @@ def test_events_selection():
     w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % bad in l)
     w.stop()
     objs = w.json_lines()
+    assert objs, ("no JSON lines", w.lines)
     assert {o["event"] for o in objs} <= {"exec", "exit", "lost"}, objs
     assert not events_of(objs, ok, "exit")
-    assert events_of(objs, ok, "exec")
-    assert all(o["status"] != 0 for o in objs if o["event"] == "exit")
+    assert events_of(objs, ok, "exec"), ("no exec event of pid %d" % ok, objs)
+    exits = [o for o in objs if o["event"] == "exit"]
+    assert events_of(exits, bad), ("no exit event of pid %d" % bad, objs)
+    assert all(o["status"] != 0 for o in exits)
 
     w = Watch("--json", "-e", "fork")
     pid, _ = spawn("exit 0")
     w.wait_for(lambda l: '"pid":%d,' % pid in l)
     w.settle()
     w.stop()
-    assert {o["event"] for o in w.json_lines()} <= {"fork", "lost"}
+    objs = w.json_lines()
+    assert events_of(objs, pid, "fork"), ("no fork event of pid %d" % pid,
+                                          w.lines)
+    assert {o["event"] for o in objs} <= {"fork", "lost"}, objs
 
 
 def test_thread_events_only():
@@ -403,9 +430,11 @@ def test_thread_events_only():
     w.wait_for(lambda l: '"thread":true' in l and '"tgid":%d,' % p.pid in l
                and '"event":"exit"' in l)
     w.stop()
-    for o in w.json_lines():
-        if o["event"] in ("fork", "exit"):
-            assert o["thread"] is True, o
+    forks_exits = [o for o in w.json_lines() if o["event"] in ("fork", "exit")]
+    assert [o for o in forks_exits if o.get("tgid") == p.pid], \
+        ("no fork or exit of a thread of pid %d" % p.pid, w.lines)
+    for o in forks_exits:
+        assert o["thread"] is True, o
 
 
 def test_pid_filter():
@@ -420,6 +449,8 @@ def test_pid_filter():
     w.settle()
     w.stop()
     objs = w.json_lines()
+    assert events_of(objs, target.pid, "exit"), \
+        ("no exit event of pid %d" % target.pid, w.lines)
     assert not events_of(objs, other)
     for o in objs:
         assert o["tgid"] == target.pid or o.get("parent_tgid") == target.pid, o
@@ -456,7 +487,8 @@ def test_tree_follows_descendants():
     assert 7 not in codes, objs
     # Every event is about our tree: a forkwatch of our own pid sees the
     # probes, the workload and its children.
-    assert events_of(objs, pid, "fork")
+    assert events_of(objs, pid, "fork"), ("no fork event of pid %d" % pid,
+                                          objs)
 
 
 def test_uid_filter():
@@ -472,6 +504,8 @@ def test_uid_filter():
     w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % p.pid in l)
     w.stop()
     objs = w.json_lines()
+    assert events_of(objs, p.pid, "exit"), \
+        ("no exit event of pid %d" % p.pid, w.lines)
     assert objs and all(o["uid"] == 4290 or o.get("ruid") == 4290
                         or o.get("euid") == 4290 for o in objs), objs
     assert not events_of(objs, mine)
@@ -491,9 +525,11 @@ def test_comm_filter():
                    '"pid":%d,' % p.pid in l)
         w.stop()
     objs = w.json_lines()
-    assert events_of(objs, p.pid, "exec")
+    assert events_of(objs, p.pid, "exec"), ("no exec event of pid %d" % p.pid,
+                                            objs)
     assert not events_of(objs, other)
-    assert all(o["comm"] and o["comm"].startswith("rfkwatch-") for o in objs)
+    assert objs and all(o["comm"] and o["comm"].startswith("rfkwatch-")
+                        for o in objs), objs
 
 
 # --- stopping and statistics ----------------------------------------------------
@@ -541,6 +577,7 @@ def test_quiet_summary_counts():
     assert s["counts"]["fork"] == n and s["counts"]["exec"] == n, s
     assert s["counts"]["exit"] == n, s
     assert s["events"] == 3 * n
+    assert s["top_forkers"], ("no top forkers", s)
     top = s["top_forkers"][0]
     assert top["pid"] == ME and top["forks"] == n, s
 
@@ -558,9 +595,11 @@ def main():
              if n.startswith("test_") and callable(f)]
     only = os.environ.get("FORKWATCH_TEST")
     failed = 0
+    ran = 0
     for name, fn in tests:
         if only and only not in name:
             continue
+        ran += 1
         try:
             fn()
             print("ok  ", name)
@@ -568,6 +607,9 @@ def main():
             failed += 1
             print("FAIL", name)
             traceback.print_exc()
+    if not ran:
+        print("FAIL no test matches FORKWATCH_TEST=%s" % only)
+        return 1
     print("%d failed" % failed)
     return 1 if failed else 0
 
