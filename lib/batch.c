@@ -147,8 +147,11 @@ batch_next(struct relayfork_monitor *m, struct relayfork_event *ev)
 			return r;
 		if (lost_take(m, NULL, ev))
 			break;
-		/* Drained: the caller may now wait, after a pause if this
-		 * drain found events (loop.c). */
+		/* Drained: what is read from /proc now is newer than every
+		 * event received. */
+		lost_resync_threads(m);
+		/* The caller may now wait, after a pause if this drain
+		 * found events (loop.c). */
 		m->busy = m->since_drained > 0;
 		m->since_drained = 0;
 		return 0;

@@ -54,9 +54,25 @@ make_lost_event(struct relayfork_monitor *m, struct relayfork_event *ev,
 		 reason == RELAYFORK_LOST_SEQUENCE ? "the kernel did not send them"
 		 : reason == RELAYFORK_LOST_OVERFLOW ? "receive buffer full"
 						     : "receive buffer full, count unknown");
-	/* The forks and exits that made the thread table are among them. */
-	if (m->plan.follows_threads)
-		subscription_resync_threads(m);
+	/* The forks and exits that made the thread table may be among
+	 * them: read it again once caught up. */
+	m->threads_stale = m->plan.follows_threads;
+}
+
+#define RESYNC_INTERVAL_NS 1000000000u
+
+void
+lost_resync_threads(struct relayfork_monitor *m)
+{
+	uint64_t now;
+
+	if (!m->threads_stale)
+		return;
+	now = procfs_now_ns();
+	if (m->threads.since_ns && now - m->threads.since_ns < RESYNC_INTERVAL_NS)
+		return;
+	m->threads_stale = false;
+	subscription_resync_threads(m);
 }
 
 /* After an overflow: a bigger buffer, if the caller allowed it. */

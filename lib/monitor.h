@@ -62,8 +62,10 @@ struct relayfork_monitor {
 	/* lost.c */
 	struct loss loss;
 
-	/* Thread groups, while the mask delivers exits. */
+	/* Thread groups, while the mask delivers exits; stale after a
+	 * loss until read again from /proc. */
 	struct threads threads;
+	bool threads_stale;
 
 	/* loop.c */
 	bool in_dispatch;
@@ -92,6 +94,11 @@ void monitor_log(struct relayfork_monitor *m, int priority, const char *format,
 bool subscription_kernel_filters(const struct relayfork_monitor *m);
 /* Read the thread groups from /proc again (after a start or a loss). */
 void subscription_resync_threads(struct relayfork_monitor *m);
+
+/* lost.c: after a loss, once drained: read the thread groups again, at
+ * most once a second (a reader that keeps losing must not also walk
+ * /proc each time). */
+void lost_resync_threads(struct relayfork_monitor *m);
 
 /* batch.c: the next event, without blocking: 1, 0 (none) or -errno. */
 int batch_next(struct relayfork_monitor *m, struct relayfork_event *event);

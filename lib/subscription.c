@@ -76,6 +76,7 @@ subscription_resync_threads(struct relayfork_monitor *m)
 		return;
 	}
 	m->threads.all_leader_exits = m->plan.exit_leader == MASK_EXITS_ALL;
+	m->threads_stale = false;
 	r = threads_resync(&m->threads);
 	if (r < 0)
 		log_info(m, "cannot read the threads of running processes from "

@@ -434,7 +434,89 @@ def test_thread_events_only():
     assert [o for o in forks_exits if o.get("tgid") == p.pid], \
         ("no fork or exit of a thread of pid %d" % p.pid, w.lines)
     for o in forks_exits:
-        assert o["thread"] is True, o
+        # A thread's, or a main thread's that leaves while its threads
+        # live on (any process on the machine may do that).
+        assert o["thread"] is True or (o["event"] == "exit" and
+                                       not o["process_end"]), o
+
+
+LEADER_FIRST = (
+    "import os, sys, threading, time\n"
+    "def end():\n"
+    "    time.sleep(0.3)\n"
+    "    os._exit(7)\n"
+    "threading.Thread(target=end).start()\n"
+    "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+    # The main thread leaves; the process lives on in its threads.
+    "import ctypes\n"
+    "ctypes.CDLL(None).pthread_exit(None)\n")
+
+
+def test_process_end_when_main_thread_leaves_first():
+    """The main thread exits first: the process's end is its last
+    thread's exit, with the real status, for every selection."""
+    for args in [("--json",), ("--json", "-e", "failure"),
+                 ("--json", "-e", "all")]:
+        w = Watch(*args)
+        p = subprocess.Popen([sys.executable, "-c", LEADER_FIRST])
+        assert p.wait() == 7
+        w.wait_for(lambda l: '"process_end":true' in l and
+                   '"tgid":%d,' % p.pid in l)
+        w.settle(0.2)
+        w.stop()
+        exits = [o for o in w.json_lines()
+                 if o["event"] == "exit" and o["tgid"] == p.pid]
+        ends = [o for o in exits if o["process_end"]]
+        assert len(ends) == 1, (args, exits)
+        assert ends[0]["exit_code"] == 7, ends[0]
+        assert ends[0]["thread"] is True and ends[0]["pid"] != p.pid, ends[0]
+        assert ends[0]["cmdline"] and "python" in ends[0]["cmdline"], ends[0]
+        if "all" in args:
+            # The main thread's own exit, shown as a thread's.
+            main = [o for o in exits if o["pid"] == p.pid]
+            assert len(main) == 1 and main[0]["exit_code"] == 0, exits
+            assert not main[0]["process_end"], main
+        else:
+            assert exits == ends, (args, exits)
+
+    # Human output: the process, by its pid, with its status.
+    w = Watch()
+    p = subprocess.Popen([sys.executable, "-c", LEADER_FIRST])
+    assert p.wait() == 7
+    line = w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % p.pid, l))
+    w.stop()
+    assert re.search(r"\sproc\s.*exit 7 \(last thread \d+\)", line), line
+    assert not [l for l in w.lines
+                if re.search(r"\bexit\s+%d\b.*exit 0" % p.pid, l)], w.lines
+
+
+def test_resync_after_loss():
+    """Events lost: the table and the tree are read again from /proc.
+    A child forked while forkwatch could not keep up (its fork lost)
+    still counts as part of the tree, and its name is known."""
+    w = Watch("--json", "--tree", str(ME), "-b", "64K")
+    os.kill(w.proc.pid, signal.SIGSTOP)
+    try:
+        # Fill the buffer (about 150 events) while forkwatch is stopped,
+        # then start the child: its fork cannot be queued.
+        spawn("i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done")
+        child = subprocess.Popen(["sh", "-c", "read x; exit 5"],
+                                 stdin=subprocess.PIPE)
+        time.sleep(0.1)
+    finally:
+        os.kill(w.proc.pid, signal.SIGCONT)
+    w.wait_for(lambda l: '"event":"lost"' in l)
+    child.communicate(b"go\n")
+    assert child.returncode == 5
+    line = w.wait_for(lambda l: '"event":"exit"' in l and
+                      '"pid":%d,' % child.pid in l)
+    w.stop()
+    o = json.loads(line)
+    assert o["exit_code"] == 5, o
+    assert o["cmdline"] == "sh -c read x; exit 5", o
+    forks = events_of(w.json_lines(), child.pid, "fork")
+    assert not forks, ("the child's fork was not lost; the test proves "
+                       "nothing", forks)
 
 
 def test_pid_filter():

@@ -41,7 +41,12 @@ struct watch {
 	/* The last snapshot the table and the tree were made from: events
 	 * it covers changed nothing it does not show. */
 	struct relayfork_snapshot *snapshot;
+	/* Events were lost since: read /proc again once caught up. */
+	bool stale;
 };
+
+/* A reader that keeps losing events must not also walk /proc each time. */
+#define RESYNC_INTERVAL_NS 1000000000u
 
 static uint64_t
 now_ns(void)
@@ -235,9 +240,7 @@ handle(struct watch *w, const struct relayfork_event *ev)
 		if (!w->cfg.quiet)
 			render_lost(&w->render, ev);
 		/* What the lost events did is unknown: ask /proc. */
-		if ((w->procs || w->tree) && resync(w) < 0 && !w->cfg.quiet)
-			fprintf(stderr, "forkwatch: cannot read /proc after a "
-					"loss; names may be stale\n");
+		w->stale = w->procs || w->tree;
 		return;
 	}
 	covered = w->snapshot && relayfork_snapshot_covers(w->snapshot, ev) == 1;
@@ -289,6 +292,14 @@ drain(struct watch *w)
 	}
 	if (w->done)
 		return n;
+	/* Caught up after a loss: /proc is newer than every event read. */
+	if (r == 0 && w->stale &&
+	    now_ns() - relayfork_snapshot_get_time(w->snapshot) >= RESYNC_INTERVAL_NS) {
+		w->stale = false;
+		if (resync(w) < 0 && !w->cfg.quiet)
+			fprintf(stderr, "forkwatch: cannot read /proc after a "
+					"loss; names may be stale\n");
+	}
 	return r < 0 ? r : n;
 }
 
