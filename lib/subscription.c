@@ -215,6 +215,10 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	r = environment_check_namespaces();
 	if (r < 0)
 		return r;
+	/* Baseline for the drop counter, so that only our losses count:
+	 * nothing is delivered, so nothing dropped, before we join. */
+	if (socket_get_drops(m->fd, &drops) == 0)
+		loss_set_drops(&m->loss, drops);
 	r = subscribe(m, r > 0);
 	if (r < 0)
 		/* Joining the group needs CAP_NET_ADMIN before Linux 6.6: a
@@ -223,9 +227,6 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 
 	m->owner = getpid();
 	m->started = true;
-	/* Baseline for the drop counter, so that only our losses count. */
-	if (socket_get_drops(m->fd, &drops) == 0)
-		loss_set_drops(&m->loss, drops);
 	update_sequence_tracking(m);
 	/* After joining: a thread started meanwhile is both listed and
 	 * reported, and the table takes it once. */

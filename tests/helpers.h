@@ -38,7 +38,7 @@ require_proc_events(void)
 		r = relayfork_monitor_start(m);
 	relayfork_monitor_unref(m);
 	if (r == -EPROTONOSUPPORT || r == -EOPNOTSUPP || r == -ECONNREFUSED ||
-	    r == -EPERM) {
+	    r == -EACCES) {
 		fprintf(stderr, "skipping: %s\n", relayfork_strerror(r));
 		exit(EXIT_SKIP);
 	}

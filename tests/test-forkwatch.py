@@ -455,7 +455,8 @@ LEADER_FIRST = (
 def test_process_end_when_main_thread_leaves_first():
     """The main thread exits first: the process's end is its last
     thread's exit, with the real status, for every selection."""
-    for args in [("--json",), ("--json", "-e", "failure"),
+    # (exec: so that forkwatch's readiness probe shows)
+    for args in [("--json",), ("--json", "-e", "failure,exec"),
                  ("--json", "-e", "all")]:
         w = Watch(*args)
         p = subprocess.Popen([sys.executable, "-c", LEADER_FIRST])

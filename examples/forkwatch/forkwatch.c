@@ -281,7 +281,7 @@ static int
 drain(struct watch *w)
 {
 	struct relayfork_event ev;
-	int n = 0, r;
+	int n = 0, r = 0;
 
 	render_sync_clock(&w->render);
 	if (w->procs)
