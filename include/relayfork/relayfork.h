@@ -14,14 +14,24 @@
  * a receive batch and the bookkeeping that turns the kernel's datagrams
  * into struct relayfork_event values.
  *
- * Two ways to consume events share one drain-and-decode core:
+ * Three ways to consume events share one drain-and-decode core:
  *
  *  - the fd API: relayfork_monitor_get_fd() gives a descriptor to add to
- *    poll(2) or epoll(7); when it is readable (POLLIN) *or* reports an
- *    error (POLLERR: the kernel dropped events), call
- *    relayfork_monitor_receive() until it returns 0;
+ *    poll(2), epoll(7) or an event loop; each time it is readable
+ *    (POLLIN), call relayfork_monitor_receive() until it returns 0;
  *  - the callback API: relayfork_monitor_dispatch() does that loop and
- *    calls a handler for every event.
+ *    calls a handler for every event;
+ *  - the blocking loop: relayfork_monitor_run() waits and dispatches
+ *    until the handler says stop (relayfork_monitor_wait() waits alone).
+ *
+ * Every event the kernel makes after relayfork_monitor_start() returns is
+ * delivered, or counted in a RELAYFORK_EVENT_LOST event.
+ *
+ * Waking up costs far more than handling an event.  After a drain that
+ * found events, an event loop should leave the descriptor alone for
+ * relayfork_monitor_get_poll_delay() (a timer, then drain again): the
+ * kernel queues events meanwhile and one wake-up handles a batch.  wait
+ * and run do so themselves.
  *
  * Event lifetime
  * ==============
@@ -44,7 +54,19 @@
  * When the socket's receive buffer overflows, the kernel drops events.
  * librelayfork reports this in stream order as a RELAYFORK_EVENT_LOST
  * event carrying the number of events dropped; it is never a fatal error
- * and never silent.  Loss events are delivered whatever the event mask.
+ * and never silent, and the descriptor reports no error for it (no
+ * POLLERR).  Loss events are delivered whatever the event mask.  After a
+ * loss, a table of processes is made true again from a snapshot
+ * (relayfork_snapshot_new()).
+ *
+ * Process ends
+ * ============
+ *
+ * A process ends with its last task, not always its main thread (main()
+ * may call pthread_exit() and the process live on).  The exit that ends
+ * a process carries RELAYFORK_EVENT_F_PROCESS_END and the process's wait
+ * status; every monitor that delivers exits sets it, whatever its mask
+ * (it follows thread groups for that, see RELAYFORK_COUNTER_FOLLOWED).
  *
  * Threads
  * =======
@@ -119,10 +141,13 @@ enum relayfork_event_type {
  * status (a non-zero exit code or death by a signal); together with
  * RELAYFORK_EVENTS_EXIT it changes nothing (all exits are wanted).
  *
- * RELAYFORK_EVENTS_SKIP_THREADS drops the fork and exit events of
- * threads (RELAYFORK_EVENT_F_THREAD), in a socket filter where the
- * kernel applies it before queueing: a program that follows processes
- * does not even wake up for a thread storm.
+ * RELAYFORK_EVENTS_SKIP_THREADS drops the forks of threads
+ * (RELAYFORK_EVENT_F_THREAD) and every exit that ends no process: of a
+ * process's exits only the one with RELAYFORK_EVENT_F_PROCESS_END is
+ * delivered, whichever thread it is.  A monitor that delivers no exits
+ * drops threads' forks in a socket filter, before they wake it up; one
+ * that delivers exits still takes the threads' forks and exits from the
+ * kernel, to count each process's threads.
  */
 enum relayfork_event_mask {
 	RELAYFORK_EVENTS_FORK = 1 << RELAYFORK_EVENT_FORK,
@@ -399,8 +424,10 @@ relayfork_monitor_unref(struct relayfork_monitor *monitor);
  *
  * May be called before or after relayfork_monitor_start().  On a running
  * monitor it takes effect at once: the kernel (or the socket filter)
- * applies the new mask to events generated from then on, and events
- * already received but not yet returned are checked against it too.
+ * applies the new mask to events generated from then on, and every event
+ * returned from then on, also those already received, is checked
+ * against it.  If updating a running subscription fails, the old mask
+ * stays in force, in the kernel and in the socket filter.
  *
  * Return: 0, or -EINVAL (empty mask, unknown bit), or the errors of the
  * system calls that update a running subscription.
@@ -452,15 +479,22 @@ int relayfork_monitor_get_receive_buffer_size(struct relayfork_monitor *monitor)
  * on kernels that cannot), installs the filter and sends
  * PROC_CN_MCAST_LISTEN.  Calling it on a started monitor does nothing.
  *
+ * Where /proc cannot show the namespaces (it is hidden), the kernel's
+ * answer to a probe tells: it answers only the initial ones.  A monitor
+ * that delivers exits also reads the threads of running processes from
+ * /proc.  From its return on, every event the kernel makes is delivered
+ * or counted as lost.
+ *
  * Return: 0, or
  *  -EOPNOTSUPP: the process is not in the initial user and PID
  *   namespaces, where the kernel would silently ignore the subscription;
  *  -EPROTONOSUPPORT: the kernel has no proc connector
  *   (CONFIG_PROC_EVENTS);
  *  -ECONNREFUSED: the process is not in the initial network namespace;
- *  -EPERM: the kernel is older than 6.6 and the caller lacks
+ *  -EACCES: the kernel is older than 6.6 and the caller lacks
  *   CAP_NET_ADMIN;
  *  or another negative errno from the system calls involved.
+ *  relayfork_strerror() explains the first four.
  */
 int relayfork_monitor_start(struct relayfork_monitor *monitor);
 
@@ -488,10 +522,11 @@ int relayfork_monitor_stop(struct relayfork_monitor *monitor);
  *
  * The monitor owns the descriptor: never close it, read it or change its
  * flags.  It is valid from relayfork_monitor_new() until the monitor is
- * freed, is close-on-exec and non-blocking.  Wait for POLLIN; POLLERR
- * also means "call receive or dispatch" (the kernel dropped events and
- * the library will report how many).  It fails only for a NULL monitor
- * (-EINVAL).
+ * freed, is close-on-exec and non-blocking.  Wait for POLLIN.  An
+ * overflow raises no error on it (the loss comes as an event; event
+ * loops such as libuv take POLLERR for a dead descriptor); only kernels
+ * before 2.6.30 report POLLERR then, which also means "receive now".  It
+ * fails only for a NULL monitor (-EINVAL).
  */
 int relayfork_monitor_get_fd(struct relayfork_monitor *monitor);
 
@@ -534,9 +569,9 @@ int relayfork_monitor_dispatch(struct relayfork_monitor *monitor,
  * @timeout_ms: -1 to wait as long as it takes, 0 not to wait.
  *
  * Returns at once if events are queued in the library.  Otherwise, if
- * the last wait found events, it first sleeps the coalescing delay (see
- * relayfork_monitor_set_coalesce_delay()) so that the kernel queues a
- * batch meanwhile, then polls the descriptor.
+ * the last drain found events, it first sleeps the coalescing delay
+ * (relayfork_monitor_get_poll_delay(), within @timeout_ms) so that the
+ * kernel queues a batch meanwhile, then polls the descriptor.
  *
  * Return: 1 when events are waiting, 0 on timeout, -EINTR when a signal
  * interrupted the wait, or another negative errno.
@@ -583,9 +618,8 @@ int relayfork_monitor_run(struct relayfork_monitor *monitor,
  * polls again, so that under load the kernel queues events meanwhile and
  * one wake-up handles many: at most @usec of added latency, a fraction
  * of the CPU time.  An idle monitor still wakes at once for the first
- * event.  Programs with their own event loop get the same effect by
- * waiting this long (a timerfd, an epoll_wait() timeout) after a drain
- * before polling the descriptor again.
+ * event.  Programs with their own event loop get the same effect from
+ * relayfork_monitor_get_poll_delay().
  *
  * Return: 0 or -EINVAL.
  */
