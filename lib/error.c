@@ -47,8 +47,10 @@ relayfork_strerror(int error)
 		/* Since 6.6 any user may listen: the advice would be false. */
 		if (kernel_before(6, 6))
 			return "on kernels before Linux 6.6 listening to process "
-			       "events needs CAP_NET_ADMIN; run as root or grant "
-			       "the capability (setcap cap_net_admin+ep PROGRAM)";
+			       "events needs CAP_NET_ADMIN in the initial user "
+			       "namespace; run as root on the host (not in a "
+			       "container) or grant the capability (setcap "
+			       "cap_net_admin+ep PROGRAM)";
 		break;
 	}
 	return strerror(error);
