@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "procfs.h"
+#include "snapshot.h"
 
 struct relayfork_snapshot {
 	unsigned int flags;
@@ -103,22 +104,22 @@ fill(const struct relayfork_snapshot *s, struct relayfork_event *ev, pid_t pid,
 
 /* The next thread of the current process; false when there is none. */
 static bool
-next_thread(struct relayfork_snapshot *s, struct relayfork_event *ev)
+next_thread(struct relayfork_snapshot *s, struct relayfork_event *ev,
+	    struct procfs_stat *st)
 {
 	struct dirent *de;
 
 	while ((de = readdir(s->tasks))) {
 		char name[64];
-		struct procfs_stat st;
 		pid_t tid = atoi(de->d_name);
 
 		if (tid <= 0 || tid == s->tgid)
 			continue;
 		snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
-		if (procfs_read_stat(s->pid_dirfd, name, &st) < 0)
+		if (procfs_read_stat(s->pid_dirfd, name, st) < 0)
 			continue;
 		/* A thread's parent is its process's (the kernel's view). */
-		fill(s, ev, tid, s->tgid, s->ppid, st.start_ticks);
+		fill(s, ev, tid, s->tgid, s->ppid, st->start_ticks);
 		return true;
 	}
 	end_threads(s);
@@ -143,19 +144,17 @@ start_threads(struct relayfork_snapshot *s, int dirfd, pid_t pid, pid_t ppid)
 	s->ppid = ppid;
 }
 
-RELAYFORK_EXPORT int
-relayfork_snapshot_next(struct relayfork_snapshot *s, struct relayfork_event *ev)
+int
+snapshot_next_stat(struct relayfork_snapshot *s, struct relayfork_event *ev,
+		   struct procfs_stat *st)
 {
 	struct dirent *de;
 
-	return_if_fail(s, -EINVAL);
-	return_if_fail(ev, -EINVAL);
-	if (s->tasks && next_thread(s, ev))
+	if (s->tasks && next_thread(s, ev, st))
 		return 1;
 	/* readdir() sets errno only on error; what else we call may set
 	 * it too, so it is cleared before every call. */
 	while ((errno = 0, de = readdir(s->procs))) {
-		struct procfs_stat st;
 		pid_t pid = atoi(de->d_name);
 		int dirfd;
 
@@ -166,17 +165,29 @@ relayfork_snapshot_next(struct relayfork_snapshot *s, struct relayfork_event *ev
 			continue; /* exited meanwhile */
 		/* A zombie has exited, unless its threads live on (its
 		 * main thread called pthread_exit()). */
-		if (procfs_read_stat(dirfd, "stat", &st) < 0 ||
-		    ((st.state == 'Z' || st.state == 'X') && st.num_threads <= 1)) {
+		if (procfs_read_stat(dirfd, "stat", st) < 0 ||
+		    ((st->state == 'Z' || st->state == 'X') && st->num_threads <= 1)) {
 			close(dirfd);
 			continue;
 		}
-		fill(s, ev, pid, pid, st.ppid, st.start_ticks);
-		if (s->flags & RELAYFORK_SNAPSHOT_THREADS)
-			start_threads(s, dirfd, pid, st.ppid);
+		fill(s, ev, pid, pid, st->ppid, st->start_ticks);
+		/* A process alone in its thread group has no thread to list
+		 * (one started later is newer than the snapshot). */
+		if ((s->flags & RELAYFORK_SNAPSHOT_THREADS) && st->num_threads > 1)
+			start_threads(s, dirfd, pid, st->ppid);
 		else
 			close(dirfd);
 		return 1;
 	}
 	return errno ? -errno : 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_snapshot_next(struct relayfork_snapshot *s, struct relayfork_event *ev)
+{
+	struct procfs_stat st;
+
+	return_if_fail(s, -EINVAL);
+	return_if_fail(ev, -EINVAL);
+	return snapshot_next_stat(s, ev, &st);
 }

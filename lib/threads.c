@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "procfs.h"
+#include "snapshot.h"
 #include "threads.h"
 
 /* In a groups value, beside the number of live threads. */
@@ -38,66 +34,40 @@ threads_clear(struct threads *t)
 	t->since_ns = 0;
 }
 
-/* The threads of one process, from /proc/PID/task. */
-static void
-resync_process(struct threads *t, int dirfd, pid_t pid,
-	       const struct procfs_stat *st)
-{
-	struct dirent *de;
-	uint32_t count = 0;
-	DIR *dir;
-	int fd;
-
-	fd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dir))) {
-		pid_t tid = atoi(de->d_name);
-
-		if (tid > 0 && tid != pid && pidmap_put(&t->tids, tid, (uint32_t)pid) > 0)
-			count++;
-	}
-	closedir(dir);
-	/* A zombie main thread whose threads live on has exited early. */
-	if (count > 0)
-		(void)pidmap_put(&t->groups, pid,
-				 count | (st->state == 'Z' || st->state == 'X'
-						  ? GROUP_LEADER_GONE
-						  : 0));
-}
+static uint32_t *group(struct threads *t, pid_t tgid);
+static void group_put(struct threads *t, pid_t tgid, uint32_t value);
 
 int
 threads_resync(struct threads *t)
 {
-	struct dirent *de;
-	DIR *proc;
+	struct relayfork_snapshot *s = NULL;
+	struct relayfork_event ev;
+	struct procfs_stat st;
+	bool leader_gone = false;
+	int r;
 
 	threads_clear(t);
-	t->since_ns = procfs_now_ns();
-	proc = opendir("/proc");
-	if (!proc)
-		return -errno;
-	while ((de = readdir(proc))) {
-		struct procfs_stat st;
-		pid_t pid = atoi(de->d_name);
-		int dirfd;
+	r = relayfork_snapshot_new(RELAYFORK_SNAPSHOT_THREADS, &s);
+	if (r < 0)
+		return r;
+	t->since_ns = relayfork_snapshot_get_time(s);
+	/* A process comes first, then its threads. */
+	while ((r = snapshot_next_stat(s, &ev, &st)) > 0) {
+		uint32_t *g;
 
-		if (pid <= 0)
+		if (ev.pid == ev.tgid) {
+			/* A zombie main thread whose threads live on has
+			 * exited early. */
+			leader_gone = st.state == 'Z' || st.state == 'X';
 			continue;
-		dirfd = procfs_open_pid(pid);
-		if (dirfd < 0)
+		}
+		if (pidmap_put(&t->tids, ev.pid, (uint32_t)ev.tgid) <= 0)
 			continue;
-		if (procfs_read_stat(dirfd, "stat", &st) == 0 && st.num_threads > 1)
-			resync_process(t, dirfd, pid, &st);
-		close(dirfd);
+		g = group(t, ev.tgid);
+		group_put(t, ev.tgid, g ? *g + 1 : 1 | (leader_gone ? GROUP_LEADER_GONE : 0));
 	}
-	closedir(proc);
-	return 0;
+	relayfork_snapshot_free(s);
+	return r;
 }
 
 static uint32_t *

@@ -48,6 +48,20 @@ require_proc_events(void)
 	}
 }
 
+/* A started monitor for mask, with a buffer no test overflows by
+ * accident. */
+static inline struct relayfork_monitor *
+start_monitor(unsigned int flags, uint32_t mask)
+{
+	struct relayfork_monitor *m = NULL;
+
+	assert_int_equal(relayfork_monitor_new(flags, &m), 0);
+	assert_int_equal(relayfork_monitor_set_events(m, mask), 0);
+	assert_true(relayfork_monitor_set_receive_buffer_size(m, 4 << 20) > 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	return m;
+}
+
 static inline int64_t
 now_ms(void)
 {

@@ -31,19 +31,6 @@ struct fixture {
 	struct evlog log;
 };
 
-static struct relayfork_monitor *
-start_monitor(unsigned int flags, uint32_t mask)
-{
-	struct relayfork_monitor *m = NULL;
-
-	assert_int_equal(relayfork_monitor_new(flags, &m), 0);
-	assert_int_equal(relayfork_monitor_set_events(m, mask), 0);
-	/* Tests must never lose the events they look for. */
-	assert_true(relayfork_monitor_set_receive_buffer_size(m, 4 << 20) > 0);
-	assert_int_equal(relayfork_monitor_start(m), 0);
-	return m;
-}
-
 /*
  * Does the running kernel filter per socket (Linux 6.6+)?  The library's
  * probe decides, for a monitor that may use the kernel filter; the tests
