@@ -18,6 +18,10 @@
 
 #include "helpers.h"
 
+/* What relayforkd -v logs when it starts or stops listening. */
+#define LOG_SUBSCRIBED "relayforkd: subscribed"
+#define LOG_UNSUBSCRIBED "relayforkd: unsubscribed"
+
 static const char *daemon_path;
 
 struct daemon {
@@ -193,6 +197,35 @@ read_file(const char *path)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
+}
+
+/* How many lines of the daemon's log start with prefix. */
+static int
+log_count(const struct daemon *d, const char *prefix)
+{
+	FILE *f = fopen(d->log, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* Wait up to ms until the log has count lines starting with prefix. */
+static bool
+log_wait(const struct daemon *d, const char *prefix, int count, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (log_count(d, prefix) < count && now_ms() < deadline)
+		usleep(20 * 1000);
+	return log_count(d, prefix) >= count;
 }
 
 /* Write "PID\n", or "-PID\n" to unregister. */
@@ -717,6 +750,49 @@ test_lost_events_counted(void **state)
 	daemon_stop_with(&d, SIGINT);
 }
 
+/*
+ * Subscribed exactly while there are targets: when the last one exits,
+ * the daemon stops listening by itself, with nobody reading or writing
+ * its files (before, only a request made it notice).
+ */
+static void
+test_unsubscribes_when_last_target_exits(void **state)
+{
+	struct daemon d = { 0 };
+	int ra, rb;
+	pid_t a, b, x;
+
+	daemon_start_at(&d, NULL);
+	/* Idle: not listening. */
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 0);
+
+	a = start_receiver(SIGRTMIN, &ra);
+	assert_int_equal(write_pid(d.processes, false, a), 0);
+	/* The write is answered after the daemon subscribed. */
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 1);
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+
+	/* Killed and reaped; from here on no file is touched. */
+	stop_receiver(a, ra);
+	assert_true(log_wait(&d, LOG_UNSUBSCRIBED, 1, WAIT_MS));
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 1);
+
+	/* A new target: listening again, and forks reach it. */
+	b = start_receiver(SIGRTMIN, &rb);
+	assert_int_equal(write_pid(d.processes, false, b), 0);
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 2);
+	x = fork_and_reap();
+	assert_true(receiver_got(rb, x, WAIT_MS));
+
+	/* Unregistering the last target stops listening too. */
+	assert_int_equal(write_pid(d.processes, true, b), 0);
+	assert_int_equal(log_count(&d, LOG_UNSUBSCRIBED), 2);
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 2);
+	stop_receiver(b, rb);
+	daemon_stop(&d);
+}
+
 static int
 run_options(const char *args)
 {
@@ -775,6 +851,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_stale_mount_recovered),
 		cmocka_unit_test(test_lost_events_counted),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_unsubscribes_when_last_target_exits),
 	};
 	int failed = 0;
 
