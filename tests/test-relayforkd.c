@@ -11,12 +11,22 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netlink.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
 #include "helpers.h"
+
+/* Debian 12's headers predate it. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 /* What relayforkd -v logs when it starts or stops listening. */
 #define LOG_SUBSCRIBED "relayforkd: subscribed"
@@ -226,6 +236,54 @@ log_wait(const struct daemon *d, const char *prefix, int count, int ms)
 	while (log_count(d, prefix) < count && now_ms() < deadline)
 		usleep(20 * 1000);
 	return log_count(d, prefix) >= count;
+}
+
+/*
+ * The receive buffer of the daemon's proc connector socket, as the
+ * kernel keeps it (twice what was asked), read through a copy of the
+ * socket taken with pidfd_getfd(2).  Asserts that there is one such
+ * socket.
+ */
+static int
+daemon_rcvbuf(const struct daemon *d)
+{
+	char dir[64], target[64];
+	struct dirent *de;
+	int pidfd, found = 0, rcvbuf = -1;
+	DIR *fds;
+
+	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	assert_true(pidfd >= 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
+	fds = opendir(dir);
+	assert_non_null(fds);
+	while ((de = readdir(fds))) {
+		int fd, domain = 0, protocol = 0, size = 0;
+		socklen_t len = sizeof(int);
+		ssize_t n;
+
+		n = readlinkat(dirfd(fds), de->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "socket:", 7) != 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		assert_true(fd >= 0);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+		    domain == AF_NETLINK &&
+		    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
+		    protocol == NETLINK_CONNECTOR &&
+		    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) == 0) {
+			found++;
+			rcvbuf = size;
+		}
+		close(fd);
+	}
+	closedir(fds);
+	close(pidfd);
+	assert_int_equal(found, 1);
+	return rcvbuf;
 }
 
 /* Write "PID\n", or "-PID\n" to unregister. */
@@ -814,8 +872,75 @@ test_options(void **state)
 	assert_int_equal(run_options("--signal 33"), 2);
 	assert_int_equal(run_options("--signal abc"), 2);
 	assert_int_equal(run_options("-m relative/path"), 2);
-	assert_int_equal(run_options("--buffer 0"), 2);
 	assert_int_equal(run_options("extra-argument"), 2);
+}
+
+/*
+ * Run the daemon with args on a mount point of its own; returns its exit
+ * status with its standard error in err.  One that should have refused
+ * to start is stopped by timeout(1) rather than left serving.
+ */
+static int
+run_options_stderr(const char *args, char *err, size_t size)
+{
+	char dir[] = "/tmp/relayforkd-test-XXXXXX", mnt[64], cmd[512];
+	size_t len = 0, n;
+	int status;
+	FILE *p;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	snprintf(cmd, sizeof(cmd), "timeout 10 %s -m %s %s 2>&1 >/dev/null",
+		 daemon_path, mnt, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len < size - 1 && (n = fread(err + len, 1, size - 1 - len, p)) > 0)
+		len += n;
+	err[len] = '\0';
+	status = pclose(p);
+	rmdir(mnt);
+	rmdir(dir);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * --buffer takes forkwatch's sizes: bytes or K, M, G (powers of 1024),
+ * at most INT_MAX / 2 because the kernel doubles the int it is given.
+ */
+static void
+test_buffer_sizes(void **state)
+{
+	static const struct {
+		const char *arg;
+		int rcvbuf;
+	} good[] = {
+		{ NULL, 16 << 20 }, /* the default, 8M */
+		{ "--buffer 4096", 8192 },
+		{ "--buffer 8M", 16 << 20 },
+		{ "--buffer 64k", 128 << 10 },
+		{ "--buffer 1023M", 2 * (1023 << 20) },
+	};
+	static const char *const bad[] = {
+		"8MB", "0", "-1", "1G", "1024M", "1073741824", "8 M", "M", "",
+	};
+	char args[64], err[512];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct daemon d = { 0 };
+
+		daemon_start_at(&d, good[i].arg);
+		assert_int_equal(daemon_rcvbuf(&d), good[i].rcvbuf);
+		daemon_stop(&d);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "--buffer '%s'", bad[i]);
+		assert_int_equal(run_options_stderr(args, err, sizeof(err)), 2);
+		/* Says which option, not just the usage. */
+		if (!strstr(err, "--buffer"))
+			fail_msg("%s: no message about --buffer: '%s'", args, err);
+	}
 }
 
 static void
@@ -852,6 +977,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_lost_events_counted),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_unsubscribes_when_last_target_exits),
+		cmocka_unit_test(test_buffer_sizes),
 	};
 	int failed = 0;
 
