@@ -48,7 +48,8 @@ flush_signals(const sigset_t *set)
 		;
 }
 
-/* A child that waits until told, then exits; the caller reaps it. */
+/* A child that exits when told, or once the test is gone (end of file);
+ * the caller reaps it. */
 static pid_t
 start_child(int *ret_wfd)
 {
@@ -327,7 +328,7 @@ test_exited_target_pruned_and_pid_reuse(void **state)
 	if (geteuid() != 0)
 		skip(); /* clone3 with set_tid needs root */
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	old = fork();
+	old = fork_tied();
 	if (old == 0) {
 		pause();
 		_exit(0);
@@ -364,7 +365,7 @@ test_listing_prunes_exited(void **state)
 	pid_t child, pids[2];
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	child = fork();
+	child = fork_tied();
 	if (child == 0) {
 		pause();
 		_exit(0);

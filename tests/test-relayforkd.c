@@ -91,6 +91,7 @@ wait_served(const struct daemon *d)
 static void
 stop_leftover_daemons(void)
 {
+	char log[96];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
@@ -100,6 +101,9 @@ stop_leftover_daemons(void)
 		waitpid(running[i].pid, NULL, 0);
 		umount2(running[i].dir, MNT_DETACH);
 		rmdir(running[i].dir);
+		/* Named as in daemon_start_at(). */
+		snprintf(log, sizeof(log), "%s.log", running[i].dir);
+		unlink(log);
 		running[i].pid = 0;
 	}
 }
@@ -574,7 +578,7 @@ test_seed_examples_verbatim(void **state)
 	struct daemon d = { .dir = "/run/relayfork" };
 	const char *out;
 	char cmd[256];
-	pid_t p123;
+	pid_t parent = getpid(), p123;
 	int status;
 
 	if (is_mounted(d.dir))
@@ -586,6 +590,7 @@ test_seed_examples_verbatim(void **state)
 	if (p123 == 0) {
 		sigset_t set;
 
+		die_with_parent(parent);
 		sigemptyset(&set);
 		sigaddset(&set, SIGRTMIN);
 		sigaddset(&set, 40);
@@ -731,7 +736,7 @@ static void
 test_user_writes_own_processes_only(void **state)
 {
 	struct daemon *d = *state;
-	pid_t root_proc = fork();
+	pid_t root_proc = fork_tied();
 
 	if (root_proc == 0) {
 		pause();
