@@ -18,6 +18,11 @@
 
 #include "helpers.h"
 
+/* Debian 12's headers predate it. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
 static struct relayfork_event
 fork_event(pid_t parent, pid_t child)
 {
@@ -469,6 +474,14 @@ test_fd_readable_on_exit(void **state)
 	struct relayfork_forwarder *f = NULL;
 	pid_t a, b, pids[2];
 	int fd, wa, wb;
+
+	/* Targets held without pidfds never make the fd readable (as
+	 * documented); valgrind knows no pidfd_open. */
+	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0 && errno == ENOSYS)
+		skip();
+	assert_true(fd >= 0);
+	close(fd);
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
 	fd = relayfork_forwarder_get_fd(f);

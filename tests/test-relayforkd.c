@@ -246,7 +246,7 @@ log_wait(const struct daemon *d, const char *prefix, int count, int ms)
  * The receive buffer of the daemon's proc connector socket, as the
  * kernel keeps it (twice what was asked), read through a copy of the
  * socket taken with pidfd_getfd(2).  Asserts that there is one such
- * socket.
+ * socket.  -ENOSYS where there are no pidfds (under valgrind).
  */
 static int
 daemon_rcvbuf(const struct daemon *d)
@@ -257,6 +257,8 @@ daemon_rcvbuf(const struct daemon *d)
 	DIR *fds;
 
 	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	if (pidfd < 0 && errno == ENOSYS)
+		return -ENOSYS;
 	assert_true(pidfd >= 0);
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
 	fds = opendir(dir);
@@ -931,12 +933,16 @@ test_buffer_sizes(void **state)
 	};
 	char args[64], err[512];
 	unsigned int i;
+	int r;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct daemon d = { 0 };
 
 		daemon_start_at(&d, good[i].arg);
-		assert_int_equal(daemon_rcvbuf(&d), good[i].rcvbuf);
+		r = daemon_rcvbuf(&d);
+		/* Without pidfds, only that it starts. */
+		if (r != -ENOSYS)
+			assert_int_equal(r, good[i].rcvbuf);
 		daemon_stop(&d);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
