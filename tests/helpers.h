@@ -285,6 +285,30 @@ wait_signal(const sigset_t *set, siginfo_t *si, int ms)
 }
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+
+/*
+ * In a child just forked: die with the test.  A failed assertion leaves
+ * its test before the child is stopped; the child must not outlive the
+ * run (nor hold its output pipe open).
+ */
+static inline void
+die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+}
+
+/* fork(), with a child that dies with the test. */
+static inline pid_t
+fork_tied(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0)
+		die_with_parent(parent);
+	return pid;
+}
 
 /*
  * A receiver: blocks the signal, tells the parent it is ready, then
@@ -300,7 +324,7 @@ start_receiver(int signo, int *ret_rfd)
 
 	assert_int_equal(pipe(ready), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	pid = fork();
+	pid = fork_tied();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		sigset_t set;
@@ -369,8 +393,8 @@ stop_receiver(pid_t pid, int rfd)
 static inline pid_t
 start_slow_receiver(int signo, uid_t uid, rlim_t limit)
 {
+	pid_t parent = getpid(), pid;
 	int ready[2];
-	pid_t pid;
 	char c;
 
 	assert_int_equal(pipe(ready), 0);
@@ -387,6 +411,8 @@ start_slow_receiver(int signo, uid_t uid, rlim_t limit)
 		    setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
 			_exit(1);
+		/* After the uid change, which clears the setting. */
+		die_with_parent(parent);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
 		for (;;)

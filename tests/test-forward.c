@@ -18,6 +18,11 @@
 
 #include "helpers.h"
 
+/* Debian 12's headers predate it. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
 static struct relayfork_event
 fork_event(pid_t parent, pid_t child)
 {
@@ -46,6 +51,59 @@ flush_signals(const sigset_t *set)
 
 	while (wait_signal(set, &si, 0) > 0)
 		;
+}
+
+/* A child that exits when told, or once the test is gone (end of file);
+ * the caller reaps it. */
+static pid_t
+start_child(int *ret_wfd)
+{
+	int go[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	*ret_wfd = go[1];
+	return pid;
+}
+
+/* Make the child exit and wait until it is a zombie, not reaping it. */
+static void
+child_exit_unreaped(pid_t pid, int wfd)
+{
+	siginfo_t si;
+	int r;
+
+	assert_int_equal(write(wfd, "x", 1), 1);
+	close(wfd);
+	do {
+		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	} while (r < 0 && errno == EINTR);
+	assert_int_equal(r, 0);
+	assert_int_equal(si.si_pid, pid);
+}
+
+/* Is fd readable within ms? */
+static bool
+readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&pfd, 1, ms);
+	} while (r < 0 && errno == EINTR);
+	assert_true(r >= 0);
+	return r == 1 && (pfd.revents & POLLIN);
 }
 
 static void
@@ -138,6 +196,11 @@ test_add_remove(void **state)
 	assert_int_equal(relayfork_forwarder_remove(f, 0), -EINVAL);
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 1);
 	assert_int_equal(pids[0], getppid());
+	/* Unregistered, then registered again: a registration. */
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 1);
+	assert_int_equal(relayfork_forwarder_add(f, getpid()), 0);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 2);
+	assert_int_equal(pids[1], getpid());
 	relayfork_forwarder_free(f);
 }
 
@@ -270,7 +333,7 @@ test_exited_target_pruned_and_pid_reuse(void **state)
 	if (geteuid() != 0)
 		skip(); /* clone3 with set_tid needs root */
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	old = fork();
+	old = fork_tied();
 	if (old == 0) {
 		pause();
 		_exit(0);
@@ -307,7 +370,7 @@ test_listing_prunes_exited(void **state)
 	pid_t child, pids[2];
 
 	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
-	child = fork();
+	child = fork_tied();
 	if (child == 0) {
 		pause();
 		_exit(0);
@@ -316,10 +379,147 @@ test_listing_prunes_exited(void **state)
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 1);
 	kill(child, SIGKILL);
 	/* Even as a zombie, before it is reaped, it is gone. */
-	usleep(50 * 1000);
+	{
+		siginfo_t si;
+
+		while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) < 0 &&
+		       errno == EINTR)
+			;
+	}
 	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
 	wait_child(child);
 	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+	relayfork_forwarder_free(f);
+}
+
+/*
+ * A zombie still accepts signals (kill(2) and pidfd_send_signal(2)
+ * succeed until it is reaped), but nobody will ever take them: handle
+ * must drop it before sending, not count it as a delivery.
+ */
+static void
+test_zombie_target_not_counted(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	struct relayfork_event ev = fork_event(1, 80001);
+	uint64_t sent, dropped;
+	pid_t live, zombie, pids[4];
+	int rx, wfd;
+
+	live = start_receiver(SIGRTMIN, &rx);
+	zombie = start_child(&wfd);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	/* The zombie first: it is not merely skipped at the end. */
+	assert_int_equal(relayfork_forwarder_add(f, zombie), 1);
+	assert_int_equal(relayfork_forwarder_add(f, live), 1);
+	child_exit_unreaped(zombie, wfd);
+
+	assert_int_equal(relayfork_forwarder_handle(f, &ev), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FORKS), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_FAILED), 0);
+	assert_int_equal(relayfork_forwarder_get_target_counters(f, zombie, &sent,
+								 &dropped), -ENOENT);
+	assert_int_equal(relayfork_forwarder_get_target_counters(f, live, &sent,
+								 &dropped), 0);
+	assert_int_equal(sent, 1);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 4), 1);
+	assert_int_equal(pids[0], live);
+	assert_true(receiver_got(rx, 80001, WAIT_MS));
+
+	/* Only the live target is left to signal. */
+	ev = fork_event(1, 80002);
+	assert_int_equal(relayfork_forwarder_handle(f, &ev), 1);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_SENT), 2);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+	assert_true(receiver_got(rx, 80002, WAIT_MS));
+
+	wait_child(zombie);
+	stop_receiver(live, rx);
+	relayfork_forwarder_free(f);
+}
+
+static void
+test_add_zombie_refused(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t registered, stranger, pids[2];
+	int wr, ws;
+
+	registered = start_child(&wr);
+	stranger = start_child(&ws);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, registered), 1);
+	assert_int_equal(relayfork_forwarder_add(f, registered), 0);
+
+	/* Never registered: signal 0 would pass, the pidfd says it exited. */
+	child_exit_unreaped(stranger, ws);
+	assert_int_equal(relayfork_forwarder_add(f, stranger), -ESRCH);
+
+	/* Registered, then exited: gone, not "registered already". */
+	child_exit_unreaped(registered, wr);
+	assert_int_equal(relayfork_forwarder_add(f, registered), -ESRCH);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 1);
+
+	wait_child(stranger);
+	wait_child(registered);
+	relayfork_forwarder_free(f);
+}
+
+static void
+test_fd_readable_on_exit(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t a, b, pids[2];
+	int fd, wa, wb;
+
+	/* Targets held without pidfds never make the fd readable (as
+	 * documented); valgrind knows no pidfd_open. */
+	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0 && errno == ENOSYS)
+		skip();
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	fd = relayfork_forwarder_get_fd(f);
+	assert_true(fd >= 0);
+	assert_int_equal(relayfork_forwarder_get_fd(NULL), -EINVAL);
+	/* Receivers are forked from the program that holds the forwarder:
+	 * they must not inherit it. */
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_false(readable(fd, 0));
+
+	a = start_child(&wa);
+	b = start_child(&wb);
+	assert_int_equal(relayfork_forwarder_add(f, a), 1);
+	assert_int_equal(relayfork_forwarder_add(f, b), 1);
+	assert_false(readable(fd, 100));
+
+	/* An exit makes it readable before the parent reaps the child. */
+	assert_int_equal(write(wa, "x", 1), 1);
+	close(wa);
+	assert_true(readable(fd, WAIT_MS));
+	assert_int_equal(relayfork_forwarder_prune(f), 1);
+	assert_false(readable(fd, 0));
+	assert_int_equal(relayfork_forwarder_prune(f), 0);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 1);
+	assert_int_equal(pids[0], b);
+
+	/* And after it was reaped. */
+	assert_int_equal(write(wb, "x", 1), 1);
+	close(wb);
+	wait_child(b);
+	assert_true(readable(fd, WAIT_MS));
+	assert_int_equal(relayfork_forwarder_prune(f), 1);
+	assert_false(readable(fd, 0));
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 0);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED), 2);
+
+	/* a was a zombie all along: nothing but its exit was seen. */
+	assert_int_equal(waitpid(a, NULL, WNOHANG), a);
 	relayfork_forwarder_free(f);
 }
 
@@ -428,6 +628,9 @@ main(void)
 		cmocka_unit_test(test_two_receivers_and_remove),
 		cmocka_unit_test(test_exited_target_pruned_and_pid_reuse),
 		cmocka_unit_test(test_listing_prunes_exited),
+		cmocka_unit_test(test_zombie_target_not_counted),
+		cmocka_unit_test(test_add_zombie_refused),
+		cmocka_unit_test(test_fd_readable_on_exit),
 		cmocka_unit_test(test_full_queue_counted),
 		cmocka_unit_test(test_skip_threads_and_lost),
 		cmocka_unit_test(test_permission_checked),

@@ -11,12 +11,26 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netlink.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
 #include "helpers.h"
+
+/* Debian 12's headers predate it. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* What relayforkd -v logs when it starts or stops listening. */
+#define LOG_SUBSCRIBED "relayforkd: subscribed"
+#define LOG_UNSUBSCRIBED "relayforkd: unsubscribed"
 
 static const char *daemon_path;
 
@@ -77,6 +91,7 @@ wait_served(const struct daemon *d)
 static void
 stop_leftover_daemons(void)
 {
+	char log[96];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
@@ -86,6 +101,9 @@ stop_leftover_daemons(void)
 		waitpid(running[i].pid, NULL, 0);
 		umount2(running[i].dir, MNT_DETACH);
 		rmdir(running[i].dir);
+		/* Named as in daemon_start_at(). */
+		snprintf(log, sizeof(log), "%s.log", running[i].dir);
+		unlink(log);
 		running[i].pid = 0;
 	}
 }
@@ -193,6 +211,85 @@ read_file(const char *path)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
+}
+
+/* How many lines of the daemon's log start with prefix. */
+static int
+log_count(const struct daemon *d, const char *prefix)
+{
+	FILE *f = fopen(d->log, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* Wait up to ms until the log has count lines starting with prefix. */
+static bool
+log_wait(const struct daemon *d, const char *prefix, int count, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (log_count(d, prefix) < count && now_ms() < deadline)
+		usleep(20 * 1000);
+	return log_count(d, prefix) >= count;
+}
+
+/*
+ * The receive buffer of the daemon's proc connector socket, as the
+ * kernel keeps it (twice what was asked), read through a copy of the
+ * socket taken with pidfd_getfd(2).  Asserts that there is one such
+ * socket.  -ENOSYS where there are no pidfds (under valgrind).
+ */
+static int
+daemon_rcvbuf(const struct daemon *d)
+{
+	char dir[64], target[64];
+	struct dirent *de;
+	int pidfd, found = 0, rcvbuf = -1;
+	DIR *fds;
+
+	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	if (pidfd < 0 && errno == ENOSYS)
+		return -ENOSYS;
+	assert_true(pidfd >= 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
+	fds = opendir(dir);
+	assert_non_null(fds);
+	while ((de = readdir(fds))) {
+		int fd, domain = 0, protocol = 0, size = 0;
+		socklen_t len = sizeof(int);
+		ssize_t n;
+
+		n = readlinkat(dirfd(fds), de->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "socket:", 7) != 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		assert_true(fd >= 0);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+		    domain == AF_NETLINK &&
+		    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
+		    protocol == NETLINK_CONNECTOR &&
+		    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) == 0) {
+			found++;
+			rcvbuf = size;
+		}
+		close(fd);
+	}
+	closedir(fds);
+	close(pidfd);
+	assert_int_equal(found, 1);
+	return rcvbuf;
 }
 
 /* Write "PID\n", or "-PID\n" to unregister. */
@@ -483,7 +580,7 @@ test_seed_examples_verbatim(void **state)
 	struct daemon d = { .dir = "/run/relayfork" };
 	const char *out;
 	char cmd[256];
-	pid_t p123;
+	pid_t parent = getpid(), p123;
 	int status;
 
 	if (is_mounted(d.dir))
@@ -495,6 +592,7 @@ test_seed_examples_verbatim(void **state)
 	if (p123 == 0) {
 		sigset_t set;
 
+		die_with_parent(parent);
 		sigemptyset(&set);
 		sigaddset(&set, SIGRTMIN);
 		sigaddset(&set, 40);
@@ -640,7 +738,7 @@ static void
 test_user_writes_own_processes_only(void **state)
 {
 	struct daemon *d = *state;
-	pid_t root_proc = fork();
+	pid_t root_proc = fork_tied();
 
 	if (root_proc == 0) {
 		pause();
@@ -717,6 +815,49 @@ test_lost_events_counted(void **state)
 	daemon_stop_with(&d, SIGINT);
 }
 
+/*
+ * Subscribed exactly while there are targets: when the last one exits,
+ * the daemon stops listening by itself, with nobody reading or writing
+ * its files (before, only a request made it notice).
+ */
+static void
+test_unsubscribes_when_last_target_exits(void **state)
+{
+	struct daemon d = { 0 };
+	int ra, rb;
+	pid_t a, b, x;
+
+	daemon_start_at(&d, NULL);
+	/* Idle: not listening. */
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 0);
+
+	a = start_receiver(SIGRTMIN, &ra);
+	assert_int_equal(write_pid(d.processes, false, a), 0);
+	/* The write is answered after the daemon subscribed. */
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 1);
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+
+	/* Killed and reaped; from here on no file is touched. */
+	stop_receiver(a, ra);
+	assert_true(log_wait(&d, LOG_UNSUBSCRIBED, 1, WAIT_MS));
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 1);
+
+	/* A new target: listening again, and forks reach it. */
+	b = start_receiver(SIGRTMIN, &rb);
+	assert_int_equal(write_pid(d.processes, false, b), 0);
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 2);
+	x = fork_and_reap();
+	assert_true(receiver_got(rb, x, WAIT_MS));
+
+	/* Unregistering the last target stops listening too. */
+	assert_int_equal(write_pid(d.processes, true, b), 0);
+	assert_int_equal(log_count(&d, LOG_UNSUBSCRIBED), 2);
+	assert_int_equal(log_count(&d, LOG_SUBSCRIBED), 2);
+	stop_receiver(b, rb);
+	daemon_stop(&d);
+}
+
 static int
 run_options(const char *args)
 {
@@ -738,8 +879,79 @@ test_options(void **state)
 	assert_int_equal(run_options("--signal 33"), 2);
 	assert_int_equal(run_options("--signal abc"), 2);
 	assert_int_equal(run_options("-m relative/path"), 2);
-	assert_int_equal(run_options("--buffer 0"), 2);
 	assert_int_equal(run_options("extra-argument"), 2);
+}
+
+/*
+ * Run the daemon with args on a mount point of its own; returns its exit
+ * status with its standard error in err.  One that should have refused
+ * to start is stopped by timeout(1) rather than left serving.
+ */
+static int
+run_options_stderr(const char *args, char *err, size_t size)
+{
+	char dir[] = "/tmp/relayforkd-test-XXXXXX", mnt[64], cmd[512];
+	size_t len = 0, n;
+	int status;
+	FILE *p;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	snprintf(cmd, sizeof(cmd), "timeout 10 %s -m %s %s 2>&1 >/dev/null",
+		 daemon_path, mnt, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len < size - 1 && (n = fread(err + len, 1, size - 1 - len, p)) > 0)
+		len += n;
+	err[len] = '\0';
+	status = pclose(p);
+	rmdir(mnt);
+	rmdir(dir);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * --buffer takes forkwatch's sizes: bytes or K, M, G (powers of 1024),
+ * at most INT_MAX / 2 because the kernel doubles the int it is given.
+ */
+static void
+test_buffer_sizes(void **state)
+{
+	static const struct {
+		const char *arg;
+		int rcvbuf;
+	} good[] = {
+		{ NULL, 16 << 20 }, /* the default, 8M */
+		{ "--buffer 4096", 8192 },
+		{ "--buffer 8M", 16 << 20 },
+		{ "--buffer 64k", 128 << 10 },
+		{ "--buffer 1023M", 2 * (1023 << 20) },
+	};
+	static const char *const bad[] = {
+		"8MB", "0", "-1", "1G", "1024M", "1073741824", "8 M", "M", "",
+	};
+	char args[64], err[512];
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct daemon d = { 0 };
+
+		daemon_start_at(&d, good[i].arg);
+		r = daemon_rcvbuf(&d);
+		/* Without pidfds, only that it starts. */
+		if (r != -ENOSYS)
+			assert_int_equal(r, good[i].rcvbuf);
+		daemon_stop(&d);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "--buffer '%s'", bad[i]);
+		assert_int_equal(run_options_stderr(args, err, sizeof(err)), 2);
+		/* Says which option, not just the usage. */
+		if (!strstr(err, "--buffer"))
+			fail_msg("%s: no message about --buffer: '%s'", args, err);
+	}
 }
 
 static void
@@ -775,6 +987,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_stale_mount_recovered),
 		cmocka_unit_test(test_lost_events_counted),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_unsubscribes_when_last_target_exits),
+		cmocka_unit_test(test_buffer_sizes),
 	};
 	int failed = 0;
 
