@@ -62,15 +62,17 @@ pidfd_send_signal(int pidfd, int sig, siginfo_t *info)
  * Without pidfds, a descriptor of the /proc/PID directory stands in: it
  * stays bound to the process it was opened for, and once that process is
  * gone nothing can be opened through it, even if the pid is reused.
- * Returns true while the process exists and has not exited (a zombie has).
+ * Returns true while the process exists and has not exited: a zombie
+ * main thread has, unless other threads of its process live on.
  */
 static bool
 procfd_alive(int procfd)
 {
 	struct procfs_stat st;
 
-	return procfs_read_stat(procfd, "stat", &st) == 0 && st.state != 'Z' &&
-	       st.state != 'X';
+	if (procfs_read_stat(procfd, "stat", &st) < 0)
+		return false;
+	return (st.state != 'Z' && st.state != 'X') || st.num_threads > 1;
 }
 
 /* Without pidfds: is pid a thread-group leader?  -EINVAL if not. */
@@ -137,11 +139,14 @@ relayfork_forwarder_new(unsigned int flags,
 }
 
 static void
-target_close(struct target *t)
+target_close(struct relayfork_forwarder *f, struct target *t)
 {
-	/* Closing the pidfd also takes it out of the epoll set. */
-	if (t->pidfd >= 0)
+	/* Out of the epoll set first: closing takes the pidfd out only
+	 * when no copy is left, and a fork() of the caller's made one. */
+	if (t->pidfd >= 0) {
+		(void)epoll_ctl(f->epfd, EPOLL_CTL_DEL, t->pidfd, NULL);
 		close(t->pidfd);
+	}
 	if (t->procfd >= 0)
 		close(t->procfd);
 }
@@ -154,7 +159,7 @@ relayfork_forwarder_free(struct relayfork_forwarder *f)
 	if (!f)
 		return NULL;
 	for (i = 0; i < f->ntargets; i++)
-		target_close(&f->targets[i]);
+		target_close(f, &f->targets[i]);
 	close(f->epfd);
 	free(f->targets);
 	free(f);
@@ -185,7 +190,7 @@ drop_target(struct relayfork_forwarder *f, struct target *t)
 {
 	size_t i = (size_t)(t - f->targets);
 
-	target_close(t);
+	target_close(f, t);
 	memmove(t, t + 1, (f->ntargets - i - 1) * sizeof(*t));
 	f->ntargets--;
 }
@@ -270,7 +275,7 @@ target_open(struct relayfork_forwarder *f, pid_t pid, struct target *t)
 	return 0;
 
 fail:
-	target_close(t);
+	target_close(f, t);
 	return r;
 }
 

@@ -523,6 +523,93 @@ test_fd_readable_on_exit(void **state)
 	relayfork_forwarder_free(f);
 }
 
+/* A program that forks (without exec) after registering holds copies of
+ * the targets' pidfds in its children: removing a target must still
+ * take it out of the exit descriptor's set. */
+static void
+test_fd_forgets_removed_targets(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t a, holder;
+	int fd, wa, wh;
+
+	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0 && errno == ENOSYS)
+		skip();
+	close(fd);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	fd = relayfork_forwarder_get_fd(f);
+	a = start_child(&wa);
+	assert_int_equal(relayfork_forwarder_add(f, a), 1);
+	holder = start_child(&wh);
+	assert_int_equal(relayfork_forwarder_remove(f, a), 0);
+	assert_int_equal(write(wa, "x", 1), 1);
+	close(wa);
+	wait_child(a);
+	/* It did readable forever, and prune found nothing to do. */
+	assert_false(readable(fd, 200));
+	assert_int_equal(relayfork_forwarder_prune(f), 0);
+	assert_int_equal(write(wh, "x", 1), 1);
+	close(wh);
+	wait_child(holder);
+	relayfork_forwarder_free(f);
+}
+
+static void *
+linger(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+/* A process whose main thread left (pthread_exit() in main) while its
+ * other threads run is alive: it stays registered, on every kernel (the
+ * /proc fallback of kernels without pidfds, which valgrind takes too,
+ * saw a zombie main thread and dropped it). */
+static void
+test_target_whose_main_thread_left(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t child, pids[1];
+	siginfo_t si;
+	int r;
+
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, linger, NULL) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	/* Wait until the main thread is a zombie. */
+	for (r = 0; r < 100; r++) {
+		char path[64], task_state = 0;
+		FILE *st;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)child);
+		st = fopen(path, "re");
+		assert_non_null(st);
+		assert_int_equal(fscanf(st, "%*d %*s %c", &task_state), 1);
+		fclose(st);
+		if (task_state == 'Z')
+			break;
+		usleep(10 * 1000);
+	}
+	assert_true(r < 100);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	assert_int_equal(relayfork_forwarder_add(f, child), 1);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 1), 1);
+	assert_int_equal(relayfork_forwarder_prune(f), 0);
+	kill(child, SIGKILL);
+	do {
+		r = waitid(P_PID, (id_t)child, &si, WEXITED);
+	} while (r < 0 && errno == EINTR);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 1), 0);
+	relayfork_forwarder_free(f);
+}
+
 static void
 test_full_queue_counted(void **state)
 {
@@ -631,6 +718,8 @@ main(void)
 		cmocka_unit_test(test_zombie_target_not_counted),
 		cmocka_unit_test(test_add_zombie_refused),
 		cmocka_unit_test(test_fd_readable_on_exit),
+		cmocka_unit_test(test_fd_forgets_removed_targets),
+		cmocka_unit_test(test_target_whose_main_thread_left),
 		cmocka_unit_test(test_full_queue_counted),
 		cmocka_unit_test(test_skip_threads_and_lost),
 		cmocka_unit_test(test_permission_checked),

@@ -324,7 +324,8 @@ options_parse(int argc, char **argv, struct config *cfg)
 		case 'b':
 			if (parse_size(optarg, &cfg->buffer) < 0)
 				return usage_error("--buffer takes a size such as "
-						   "8M, not '%s'", optarg);
+						   "8M, at most 1023M, not '%s'",
+						   optarg);
 			break;
 		case OPT_CHECK:
 			cfg->check = true;

@@ -130,7 +130,8 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'b':
 			if (parse_size(optarg, &o->buffer) < 0) {
 				fprintf(stderr, "relayforkd: --buffer takes a size "
-						"such as 8M, not '%s'\n", optarg);
+						"such as 8M, at most 1023M, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
