@@ -17,20 +17,42 @@
 
 #include "helpers.h"
 
+/*
+ * The children whose exit status the tests check run this binary again
+ * (a child role, chosen by argv[1]) rather than a copy of the test: a
+ * test run under valgrind then checks only the test, and a child's exit
+ * status is its own, not valgrind's verdict on memory it inherited.
+ */
+static const char *self;
 static int gate[2];
+
+/* Run this binary in a child role, with the gate's read end. */
+static pid_t
+spawn_role(const char *role, const char *arg)
+{
+	char fd[16];
+	pid_t pid;
+
+	snprintf(fd, sizeof(fd), "%d", gate[0]);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(self, self, role, fd, arg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
 
 static void *
 exit7_later(void *arg)
 {
 	char c;
 
-	/* Wait for the go, then end the whole process (exit_group(2), as
-	 * exit(3) does, without running the parent's atexit handlers, or a
-	 * sanitizer's leak check, in this copy of it). */
+	/* Wait for the go, then end the whole process. */
 	if (read(gate[0], &c, 1) != 1)
 		_exit(100);
 	usleep(20 * 1000);
-	_exit(7);
+	exit(7);
 }
 
 static void *
@@ -40,29 +62,43 @@ linger(void *arg)
 	return NULL;
 }
 
-/*
- * A child whose main thread leaves first: two threads, then
- * pthread_exit() in main; it forks once more from a thread, and a
- * thread calls exit(7) when the parent writes to the gate.  Returns its
- * pid; the caller writes the gate and reaps it.
- */
+/* Role "leader-first": two threads, then pthread_exit() in main; a
+ * thread calls exit(7) when the gate opens. */
+static int
+leader_first(void)
+{
+	pthread_t a, b;
+
+	if (pthread_create(&a, NULL, exit7_later, NULL) != 0 ||
+	    pthread_create(&b, NULL, linger, NULL) != 0)
+		return 101;
+	pthread_exit(NULL);
+}
+
+/* Role "linger-then-exit CODE": a thread that sleeps; the main thread
+ * calls _exit(CODE) when the gate opens (a group exit). */
+static int
+linger_then_exit(int code)
+{
+	pthread_t t;
+	char c;
+
+	if (pthread_create(&t, NULL, linger, NULL) != 0)
+		return 101;
+	if (read(gate[0], &c, 1) != 1)
+		return 100;
+	_exit(code);
+}
+
+/* A child whose main thread leaves first (see leader_first()): it
+ * forks on meanwhile, and ends with exit(7) when the parent writes to
+ * the gate.  Returns its pid; finish_leader_first() opens the gate and
+ * reaps it. */
 static pid_t
 spawn_leader_first(void)
 {
-	pid_t pid;
-
 	assert_int_equal(pipe(gate), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		pthread_t a, b;
-
-		if (pthread_create(&a, NULL, exit7_later, NULL) != 0 ||
-		    pthread_create(&b, NULL, linger, NULL) != 0)
-			_exit(101);
-		pthread_exit(NULL);
-	}
-	return pid;
+	return spawn_role("leader-first", NULL);
 }
 
 static void
@@ -182,6 +218,7 @@ nothing(void *arg)
 	return NULL;
 }
 
+/* Role "threads-exit CODE": three threads come and go, then exit. */
 static int
 threads_then_exit(int code)
 {
@@ -217,9 +254,10 @@ test_main_thread_ends_the_process(void **state)
 		single = fork();
 		if (single == 0)
 			_exit(3);
-		threaded = fork();
-		if (threaded == 0)
-			_exit(threads_then_exit(5));
+		assert_int_equal(pipe(gate), 0);
+		threaded = spawn_role("threads-exit", "5");
+		close(gate[0]);
+		close(gate[1]);
 		wait_child(single);
 		wait_child(threaded);
 		end = wait_end(m, &log, single);
@@ -261,17 +299,7 @@ test_process_older_than_the_monitor(void **state)
 	/* Threads started before the monitor, main thread still there,
 	 * then _exit() (a group exit): whichever task goes last ends it. */
 	assert_int_equal(pipe(gate), 0);
-	child = fork();
-	if (child == 0) {
-		pthread_t t;
-		char c;
-
-		if (pthread_create(&t, NULL, linger, NULL) != 0)
-			_exit(101);
-		if (read(gate[0], &c, 1) != 1)
-			_exit(100);
-		_exit(4);
-	}
+	child = spawn_role("linger-then-exit", "4");
 	usleep(100 * 1000);
 	m = start_monitor(0, RELAYFORK_EVENTS_EXIT);
 	assert_int_equal(write(gate[1], "g", 1), 1);
@@ -357,7 +385,7 @@ test_followed_threads_counted(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_main_thread_leaves_first),
@@ -367,6 +395,17 @@ main(void)
 		cmocka_unit_test(test_followed_threads_counted),
 	};
 
+	if (argc >= 3) {
+		gate[0] = atoi(argv[2]);
+		if (strcmp(argv[1], "leader-first") == 0)
+			return leader_first();
+		if (strcmp(argv[1], "threads-exit") == 0 && argc == 4)
+			return threads_then_exit(atoi(argv[3]));
+		if (strcmp(argv[1], "linger-then-exit") == 0 && argc == 4)
+			return linger_then_exit(atoi(argv[3]));
+		return 102;
+	}
+	self = argv[0];
 	require_proc_events();
 	return cmocka_run_group_tests_name("exits", tests, NULL, NULL);
 }

@@ -125,7 +125,14 @@ test_zombies(void **state)
 	assert_true(zombie >= 0);
 	if (zombie == 0)
 		_exit(0);
-	usleep(50 * 1000);
+	/* Until it has exited, without reaping it. */
+	{
+		siginfo_t si;
+
+		while (waitid(P_PID, (id_t)zombie, &si, WEXITED | WNOWAIT) < 0 &&
+		       errno == EINTR)
+			;
+	}
 	assert_false(find_in_snapshot(0, zombie, &ev, NULL));
 	wait_child(zombie);
 
