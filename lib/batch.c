@@ -132,6 +132,10 @@ batch_next(struct relayfork_monitor *m, struct relayfork_event *ev)
 			m->filled = (unsigned int)r;
 			m->current = 0;
 			m->cursor_valid = false;
+			/* Busy is what the socket brings, delivered or not
+			 * (threads followed, events filtered): a reader
+			 * that wakes for each would pay for each. */
+			m->since_drained += (unsigned int)r;
 			lost_check_drops(m, r, read_ns);
 			continue;
 		}
@@ -151,12 +155,11 @@ batch_next(struct relayfork_monitor *m, struct relayfork_event *ev)
 		 * event received. */
 		lost_resync_threads(m);
 		/* The caller may now wait, after a pause if this drain
-		 * found events (loop.c). */
+		 * received anything (loop.c). */
 		m->busy = m->since_drained > 0;
 		m->since_drained = 0;
 		return 0;
 	}
 	m->counters[RELAYFORK_COUNTER_DELIVERED]++;
-	m->since_drained++;
 	return 1;
 }

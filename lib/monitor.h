@@ -56,7 +56,7 @@ struct relayfork_monitor {
 	/* An event read but held back while a loss report goes first. */
 	bool have_held;
 	struct relayfork_event held;
-	/* Events delivered since the socket was last found empty. */
+	/* Datagrams received since the socket was last found empty. */
 	uint64_t since_drained;
 
 	/* lost.c */
@@ -73,7 +73,7 @@ struct relayfork_monitor {
 	 * are left, the caller has let go. */
 	int loop_refs;
 	unsigned int coalesce_usec;
-	/* The last drain delivered events: wait a moment before polling. */
+	/* The last drain received events: wait a moment before polling. */
 	bool busy;
 
 	uint64_t counters[MONITOR_COUNTERS];

@@ -34,8 +34,19 @@ threads_clear(struct threads *t)
 	t->since_ns = 0;
 }
 
-static uint32_t *group(struct threads *t, pid_t tgid);
-static void group_put(struct threads *t, pid_t tgid, uint32_t value);
+static uint32_t *
+group(struct threads *t, pid_t tgid)
+{
+	return pidmap_get(&t->groups, tgid);
+}
+
+static void
+group_put(struct threads *t, pid_t tgid, uint32_t value)
+{
+	/* Out of memory: the process is taken to end with its main
+	 * thread, which is what a table-less reader would think. */
+	(void)pidmap_put(&t->groups, tgid, value);
+}
 
 int
 threads_resync(struct threads *t)
@@ -64,28 +75,18 @@ threads_resync(struct threads *t)
 		if (pidmap_put(&t->tids, ev.pid, (uint32_t)ev.tgid) <= 0)
 			continue;
 		g = group(t, ev.tgid);
-		group_put(t, ev.tgid, g ? *g + 1 : 1 | (leader_gone ? GROUP_LEADER_GONE : 0));
+		if (g)
+			(*g)++;
+		else
+			group_put(t, ev.tgid,
+				  1 | (leader_gone ? GROUP_LEADER_GONE : 0));
 	}
 	relayfork_snapshot_free(s);
 	return r;
 }
 
-static uint32_t *
-group(struct threads *t, pid_t tgid)
-{
-	return pidmap_get(&t->groups, tgid);
-}
-
-static void
-group_put(struct threads *t, pid_t tgid, uint32_t value)
-{
-	/* Out of memory: the process is taken to end with its main
-	 * thread, which is what a table-less reader would think. */
-	(void)pidmap_put(&t->groups, tgid, value);
-}
-
 /* One thread fewer in tgid's group; the group's value after, or NULL
- * when the group is gone (its last thread left a live main thread). */
+ * when tgid has no counted thread. */
 static uint32_t *
 group_drop_thread(struct threads *t, pid_t tgid)
 {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -96,6 +97,23 @@ procfs_read(int dirfd, const char *name, char *buf, size_t size)
 	close(fd);
 	buf[total] = '\0';
 	return total;
+}
+
+int
+procfs_read_long(const char *path, long *ret)
+{
+	char buf[64], *end;
+	ssize_t n = procfs_read(AT_FDCWD, path, buf, sizeof(buf));
+	long v;
+
+	if (n < 0)
+		return (int)n;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
 int

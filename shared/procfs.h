@@ -56,6 +56,10 @@ void procfs_parse_status(const char *text, struct procfs_status *ret);
  */
 ssize_t procfs_read(int dirfd, const char *name, char *buf, size_t size);
 
+/* A file holding one number, such as /proc/sys/kernel/pid_max: 0 with
+ * *ret set, or a negative errno. */
+int procfs_read_long(const char *path, long *ret);
+
 /* Open /proc/PID as an O_PATH directory descriptor; -ESRCH if gone. */
 int procfs_open_pid(pid_t pid);
 

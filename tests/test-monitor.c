@@ -5,6 +5,7 @@
  * start guarantee, overflow without POLLERR, the receive buffer's size,
  * and namespaces that /proc cannot show.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +137,56 @@ test_wait_forever_waits(void **state)
 	assert_int_equal(drain(m), 0);
 	assert_int_equal(relayfork_monitor_get_poll_delay(m), 0);
 	assert_int_equal(relayfork_monitor_wait(m, 0), 0);
+	relayfork_monitor_unref(m);
+}
+
+static void *
+nothing(void *arg)
+{
+	return NULL;
+}
+
+/* A drain that received only events it does not deliver (threads
+ * followed to tell process ends) was busy all the same: a reader that
+ * woke for each would pay a wake-up per event. */
+static void
+test_busy_without_deliveries(void **state)
+{
+	struct relayfork_monitor *m =
+		new_monitor(0, RELAYFORK_EVENTS_EXIT | RELAYFORK_EVENTS_SKIP_THREADS);
+	int go[2], i;
+	pid_t child;
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	drain(m);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(go[1]);
+		for (i = 0; i < 20; i++) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, nothing, NULL) == 0)
+				pthread_join(t, NULL);
+		}
+		/* Stay, so that no exit of a process is delivered. */
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	while (relayfork_monitor_get_counter(m, RELAYFORK_COUNTER_FOLLOWED) < 40) {
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
+				      .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+		drain(m);
+	}
+	assert_int_equal(relayfork_monitor_get_poll_delay(m), 1000);
+	close(go[1]);
+	wait_child(child);
+	close(go[0]);
 	relayfork_monitor_unref(m);
 }
 
@@ -425,6 +476,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wait_forever_waits),
+		cmocka_unit_test(test_busy_without_deliveries),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test_teardown(test_overflow_keeps_the_descriptor_readable,
 					  teardown),

@@ -87,6 +87,17 @@ test_read_self(void **state)
 	assert_true(procfs_clock_resolution(&clock) >= 1000000);
 
 	assert_int_equal(procfs_open_pid(0x7ffffff0), -ESRCH);
+	{
+		long pid_max = 0;
+
+		assert_int_equal(procfs_read_long("/proc/sys/kernel/pid_max",
+						  &pid_max), 0);
+		assert_true(pid_max >= 301);
+		assert_int_equal(procfs_read_long("/proc/self/comm", &pid_max),
+				 -EINVAL);
+		assert_int_equal(procfs_read_long("/proc/nonexistent", &pid_max),
+				 -ESRCH);
+	}
 	assert_true(procfs_namespace_is_initial("user") >= 0);
 	assert_int_equal(procfs_namespace_is_initial("net"), -EINVAL);
 }

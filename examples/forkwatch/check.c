@@ -57,20 +57,6 @@ has_cap_net_admin(void)
 	return r;
 }
 
-static long
-read_long(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* Fork a child and wait for its fork event: the end-to-end proof. */
 static bool
 event_arrives(struct relayfork_monitor *m)
@@ -104,10 +90,11 @@ check_run(FILE *out)
 {
 	struct relayfork_monitor *m = NULL;
 	struct utsname u;
-	long rmem_max = read_long("/proc/sys/net/core/rmem_max");
+	long rmem_max = -1;
 	int r, granted = 0, mode = 0;
 	bool works;
 
+	(void)procfs_read_long("/proc/sys/net/core/rmem_max", &rmem_max);
 	uname(&u);
 	fprintf(out, "kernel:          %s %s %s\n", u.sysname, u.release,
 		u.machine);

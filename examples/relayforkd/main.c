@@ -28,6 +28,7 @@
 
 #include "parse.h"
 #include "parse-size.h"
+#include "procfs.h"
 #include "relayforkd.h"
 
 #define DEFAULT_MOUNTPOINT "/run/relayfork"
@@ -101,10 +102,9 @@ parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
+	/* buffer 0: the library's default. */
 	*o = (struct options){ .mountpoint = DEFAULT_MOUNTPOINT,
-			       .signo = SIGRTMIN,
-			       /* 10000 queued forks, at about 832 bytes each */
-			       .buffer = 8 << 20 };
+			       .signo = SIGRTMIN };
 	while ((c = getopt_long(argc, argv, "m:s:utb:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -164,16 +164,12 @@ parse_options(int argc, char **argv, struct options *o)
 static long
 read_pid_max(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
 	long v = 0;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	/* PID_MAX_LIMIT, the most any kernel allows. */
-	return v > 0 ? v : 4194304;
+	/* PID_MAX_LIMIT, the most any kernel allows, if /proc says nothing. */
+	if (procfs_read_long("/proc/sys/kernel/pid_max", &v) < 0 || v <= 0)
+		v = 4194304;
+	return v;
 }
 
 int
@@ -291,9 +287,11 @@ setup(struct relayforkd *d, const struct options *o)
 	if (r == 0)
 		r = relayfork_monitor_set_events(d->monitor,
 						 RELAYFORK_EVENTS_FORK);
-	if (r == 0)
+	if (r == 0 && o->buffer) {
 		r = relayfork_monitor_set_receive_buffer_size(d->monitor,
 							      o->buffer);
+		r = r > 0 ? 0 : r;
+	}
 	if (r < 0) {
 		log_msg("%s", relayfork_strerror(r));
 		return r;

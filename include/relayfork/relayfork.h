@@ -583,7 +583,8 @@ int relayfork_monitor_wait(struct relayfork_monitor *monitor, int timeout_ms);
  * leave the descriptor alone before watching it again.
  *
  * Call it after a drain (receive() returned 0, dispatch() returned 0).
- * A drain that found events means more are coming: waiting this long
+ * A drain that found events (received from the kernel, delivered or
+ * taken only to follow threads) means more are coming: waiting this long
  * lets the kernel queue a batch, which one wake-up then handles.  A
  * drain that found nothing, or events still queued in the library,
  * give 0: watch (or receive) at once.  This is the coalescing that
