@@ -471,6 +471,58 @@ test_hidden_proc(void **state)
 	check_hidden_proc(0, 0);
 }
 
+/*
+ * A child that inherited a started monitor shares its socket: nothing it
+ * does may change the parent's subscription.  It gets -ECHILD, and the
+ * parent goes on receiving.
+ */
+static void
+test_inherited_monitor_refuses(void **state)
+{
+	struct relayfork_monitor *m = new_monitor(0, RELAYFORK_EVENTS_FORK);
+	struct relayfork_monitor *idle = new_monitor(0, RELAYFORK_EVENTS_FORK);
+	struct evlog log = { 0 };
+	pid_t child;
+	int status, i;
+
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int bad = 0;
+
+		bad += relayfork_monitor_set_events(m, RELAYFORK_EVENTS_COMM) != -ECHILD;
+		bad += relayfork_monitor_stop(m) != -ECHILD;
+		bad += relayfork_monitor_start(m) != -ECHILD;
+		bad += relayfork_monitor_set_receive_buffer_size(m, 4096) != -ECHILD;
+		bad += relayfork_monitor_set_receive_buffer_growth(m, 1 << 20) != -ECHILD;
+		/* Not started in the parent: starting it here would put a
+		 * subscription on a socket the parent holds. */
+		bad += relayfork_monitor_start(idle) != -ECHILD;
+		bad += relayfork_monitor_get_events(m) != RELAYFORK_EVENTS_FORK;
+		relayfork_monitor_unref(m);
+		relayfork_monitor_unref(idle);
+		_exit(bad);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_FORK);
+	assert_true(relayfork_monitor_get_receive_buffer_size(m) > 4096 * 2);
+	/* The parent still hears every fork. */
+	for (i = 0; i < 5; i++) {
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		wait_child(child);
+		assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_FORK, child,
+					   WAIT_MS));
+	}
+	relayfork_monitor_unref(m);
+	relayfork_monitor_unref(idle);
+	evlog_free(&log);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -485,6 +537,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_start_guarantee),
 		cmocka_unit_test(test_receive_buffer),
 		cmocka_unit_test(test_hidden_proc),
+		cmocka_unit_test(test_inherited_monitor_refuses),
 	};
 
 	/* _exit: a sanitizer's leak check at exit needs the /proc the
