@@ -823,6 +823,75 @@ def test_stats_interval():
     assert len([l for l in w.lines if l.startswith("Summary:")]) == 1
 
 
+# --- where the output goes ------------------------------------------------------
+
+def run_with_events(cmd, stdout, timeout=10):
+    """Run forkwatch (cmd: its arguments, or a shell command line) while
+    processes come and go, until it exits; return its status and its
+    standard error."""
+    if isinstance(cmd, str):
+        argv = ["sh", "-c", cmd, FORKWATCH]
+    else:
+        argv = [FORKWATCH, *cmd]
+    p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < deadline:
+        subprocess.run(["true"])
+        time.sleep(0.02)
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+        raise AssertionError("forkwatch still runs after %ds" % timeout)
+    return p.returncode, p.stderr.read().decode()
+
+
+def test_write_error_is_reported():
+    """A full disk is an error, said on standard error, in every mode."""
+    for args in (["-d", "5"], ["--json", "-d", "5"], ["-q", "-d", "0.3"],
+                 ["-S", "-d", "5"]):
+        with open("/dev/full", "wb") as full:
+            rc, err = run_with_events(args, full)
+        assert rc == 1, (args, rc, err)
+        assert err == "forkwatch: writing the output: No space left on " \
+                      "device\n", (args, err)
+    for args in (["--help"], ["--version"]):
+        with open("/dev/full", "wb") as full:
+            r = subprocess.run([FORKWATCH, *args], stdout=full,
+                               stderr=subprocess.PIPE, text=True)
+        assert r.returncode == 1 and "No space left" in r.stderr, (args, r)
+
+
+def test_closed_stdout_is_an_error():
+    """With standard output closed, forkwatch says so and fails: it
+    never writes events into a descriptor of its own that took number 1."""
+    for cmd in ('exec "$0" -d 2 >&-', 'exec "$0" -q -d 0.2 >&-',
+                'exec "$0" --json -d 2 >&- 0<&-'):
+        rc, err = run_with_events(cmd, subprocess.DEVNULL)
+        assert rc == 1, (cmd, rc, err)
+        assert err == "forkwatch: standard output is closed\n", (cmd, err)
+    r = subprocess.run(["sh", "-c", 'exec "$0" --version >&-', FORKWATCH],
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1 and "Bad file descriptor" in r.stderr, r
+
+
+def test_reader_going_away_is_quiet():
+    """forkwatch | head -n1: the end of the reader ends forkwatch, with
+    success and nothing said."""
+    for args in ([], ["--json"], ["-S"]):
+        head = subprocess.Popen(["head", "-n1"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        rc, err = run_with_events([*args, "-d", "5"], head.stdin)
+        head.stdin.close()
+        first = head.stdout.read()
+        head.wait()
+        assert rc == 0 and err == "", (args, rc, err)
+        assert first.count(b"\n") == 1, (args, first)
+        if args == ["--json"]:
+            json.loads(first)
+        else:
+            assert first.startswith(b"TIME "), first
+
+
 def main():
     tests = [(n, f) for n, f in globals().items()
              if n.startswith("test_") and callable(f)]
