@@ -188,7 +188,7 @@ def test_bad_options_exit_2():
 def test_good_options_parse():
     for args in [["-e", "fork,exec,exit,failure,uid,gid,sid,ptrace,comm,"
                         "coredump,thread"], ["-e", "all"], ["-j"],
-                 ["--no-color"], ["-S"], ["--stats-interval", "0.05"],
+                 ["--no-color"], ["-S"], ["--stats-interval", "0.1"],
                  ["-q"], ["-n", "1000000"], ["-b", "64K"], ["-b", "16M"],
                  ["-u", "root"], ["-u", "0"], ["-c", "x*"], ["-p", "1"],
                  ["-t", "1"]]:
@@ -890,6 +890,29 @@ def test_reader_going_away_is_quiet():
             json.loads(first)
         else:
             assert first.startswith(b"TIME "), first
+
+
+def test_stats_interval_floor():
+    """Summaries are for people: no more than ten a second."""
+    for value in ["0.01", "0.099", "1e-9"]:
+        r = run_forkwatch("--stats-interval", value, "-d", "0.3")
+        assert r.returncode == 2, (value, r.returncode, r.stderr)
+        assert "at least 0.1" in r.stderr, (value, r.stderr)
+        assert r.stdout == "", (value, r.stdout)
+    r = run_forkwatch("--stats-interval", "0.1", "-q", "-d", "0.35")
+    assert r.returncode == 0, r.stderr
+    assert len([l for l in r.stdout.splitlines()
+                if l.startswith("Interval:")]) >= 2, r.stdout
+    # Said in --help and in the manual page alike.
+    helptext = run_forkwatch("--help").stdout
+    assert re.search(r"--stats-interval SECONDS\n.*\(at least 0\.1\)",
+                     helptext), helptext
+    if MANPAGE:
+        with open(MANPAGE) as f:
+            page = f.read()
+        assert re.search(r"\*--stats-interval\* _SECONDS_\n(\t.*\n)*"
+                         r"\t.*at least 0\.1\b", page), "forkwatch.1.scd"
+
 
 
 def main():
