@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -26,6 +27,11 @@ kernel_before(int major, int minor)
 RELAYFORK_EXPORT const char *
 relayfork_strerror(int error)
 {
+	const char *text;
+
+	/* -INT_MIN does not exist; no errno is that large anyway. */
+	if (error == INT_MIN)
+		return "Unknown error";
 	if (error < 0)
 		error = -error;
 
@@ -53,7 +59,11 @@ relayfork_strerror(int error)
 			       "cap_net_admin+ep PROGRAM)";
 		break;
 	}
-	return strerror(error);
+	/* strerror() may return storage the next call reuses (for an
+	 * unknown code), or a translation: the static English text keeps
+	 * the promise of a static string, safe in any thread. */
+	text = strerrordesc_np(error);
+	return text ? text : "Unknown error";
 }
 
 RELAYFORK_EXPORT const char *

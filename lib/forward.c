@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pidmap.h"
 #include "procfs.h"
 
 /* Debian 12's headers predate some of these. */
@@ -24,6 +25,7 @@
 
 #define COUNTER_MAX (RELAYFORK_FORWARDER_LOST + 1)
 #define EXITED_BATCH 64
+#define NONE UINT32_MAX
 
 struct target {
 	pid_t pid;
@@ -34,15 +36,26 @@ struct target {
 	int procfd;
 	uint64_t sent;
 	uint64_t dropped;
+	/* Registration order (the order of relayforkd's processes file),
+	 * or the free list. */
+	uint32_t prev, next;
 };
 
+/*
+ * Targets live in slots found by pid through a hash map and chained in
+ * registration order: adding, finding and removing one cost the same
+ * with ten targets or ten thousand.
+ */
 struct relayfork_forwarder {
 	unsigned int flags;
 	int signo;
 	/* Every target's pidfd: readable when its process has exited. */
 	int epfd;
-	struct target *targets;
-	size_t ntargets, cap;
+	struct target *slots;
+	uint32_t nslots, free_slot;
+	uint32_t first, last;
+	size_t ntargets;
+	struct pidmap by_pid;
 	uint64_t counters[COUNTER_MAX];
 };
 
@@ -134,6 +147,8 @@ relayfork_forwarder_new(unsigned int flags,
 	}
 	f->flags = flags;
 	f->signo = SIGRTMIN;
+	f->free_slot = f->first = f->last = NONE;
+	pidmap_init(&f->by_pid);
 	*ret_forwarder = f;
 	return 0;
 }
@@ -154,14 +169,15 @@ target_close(struct relayfork_forwarder *f, struct target *t)
 RELAYFORK_EXPORT struct relayfork_forwarder *
 relayfork_forwarder_free(struct relayfork_forwarder *f)
 {
-	size_t i;
+	uint32_t i;
 
 	if (!f)
 		return NULL;
-	for (i = 0; i < f->ntargets; i++)
-		target_close(f, &f->targets[i]);
+	for (i = f->first; i != NONE; i = f->slots[i].next)
+		target_close(f, &f->slots[i]);
 	close(f->epfd);
-	free(f->targets);
+	pidmap_free(&f->by_pid);
+	free(f->slots);
 	free(f);
 	return NULL;
 }
@@ -173,32 +189,80 @@ relayfork_forwarder_get_fd(struct relayfork_forwarder *f)
 	return f->epfd;
 }
 
-static struct target *
+/* The slot of pid's target, or NONE. */
+static uint32_t
 find_target(struct relayfork_forwarder *f, pid_t pid)
 {
-	size_t i;
+	uint32_t *slot = pidmap_get(&f->by_pid, pid);
 
-	for (i = 0; i < f->ntargets; i++)
-		if (f->targets[i].pid == pid)
-			return &f->targets[i];
-	return NULL;
+	return slot ? *slot : NONE;
 }
 
-/* Keeps registration order, which is the order of the processes file. */
-static void
-drop_target(struct relayfork_forwarder *f, struct target *t)
+/* A free slot, or NONE when out of memory.  Slots may move: hold
+ * indices, not pointers, across a call. */
+static uint32_t
+slot_get(struct relayfork_forwarder *f)
 {
-	size_t i = (size_t)(t - f->targets);
+	uint32_t i = f->free_slot;
+
+	if (i != NONE) {
+		f->free_slot = f->slots[i].next;
+		return i;
+	}
+	if (f->nslots % 64 == 0) {
+		struct target *n = realloc(f->slots,
+					   ((size_t)f->nslots + 64) * sizeof(*n));
+
+		if (!n)
+			return NONE;
+		f->slots = n;
+	}
+	return f->nslots++;
+}
+
+/* Put t, filled in, last in registration order. */
+static int
+target_link(struct relayfork_forwarder *f, uint32_t i)
+{
+	struct target *t = &f->slots[i];
+
+	if (pidmap_put(&f->by_pid, t->pid, i) < 0)
+		return -ENOMEM;
+	t->prev = f->last;
+	t->next = NONE;
+	if (f->last != NONE)
+		f->slots[f->last].next = i;
+	else
+		f->first = i;
+	f->last = i;
+	f->ntargets++;
+	return 0;
+}
+
+static void
+drop_target(struct relayfork_forwarder *f, uint32_t i)
+{
+	struct target *t = &f->slots[i];
 
 	target_close(f, t);
-	memmove(t, t + 1, (f->ntargets - i - 1) * sizeof(*t));
+	pidmap_remove(&f->by_pid, t->pid, NULL);
+	if (t->prev != NONE)
+		f->slots[t->prev].next = t->next;
+	else
+		f->first = t->next;
+	if (t->next != NONE)
+		f->slots[t->next].prev = t->prev;
+	else
+		f->last = t->prev;
 	f->ntargets--;
+	t->next = f->free_slot;
+	f->free_slot = i;
 }
 
 static void
-prune_target(struct relayfork_forwarder *f, struct target *t)
+prune_target(struct relayfork_forwarder *f, uint32_t i)
 {
-	drop_target(f, t);
+	drop_target(f, i);
 	f->counters[RELAYFORK_FORWARDER_PRUNED]++;
 }
 
@@ -206,7 +270,7 @@ RELAYFORK_EXPORT int
 relayfork_forwarder_prune(struct relayfork_forwarder *f)
 {
 	struct epoll_event exited[EXITED_BATCH];
-	size_t i = 0;
+	uint32_t i, next;
 	int n = 0, ready, j;
 
 	return_if_fail(f, -EINVAL);
@@ -215,74 +279,96 @@ relayfork_forwarder_prune(struct relayfork_forwarder *f)
 	do {
 		ready = epoll_wait(f->epfd, exited, EXITED_BATCH, 0);
 		for (j = 0; j < ready; j++) {
-			struct target *t = find_target(f, (pid_t)exited[j].data.u32);
-
-			if (t) {
-				prune_target(f, t);
+			i = find_target(f, (pid_t)exited[j].data.u32);
+			if (i != NONE) {
+				prune_target(f, i);
 				n++;
 			}
 		}
 	} while (ready == EXITED_BATCH);
 	/* Targets held by /proc descriptors, one by one. */
-	while (i < f->ntargets) {
-		struct target *t = &f->targets[i];
-
-		if (t->pidfd < 0 && !procfd_alive(t->procfd)) {
-			prune_target(f, t);
+	for (i = f->first; i != NONE; i = next) {
+		next = f->slots[i].next;
+		if (f->slots[i].pidfd < 0 && !procfd_alive(f->slots[i].procfd)) {
+			prune_target(f, i);
 			n++;
-		} else {
-			i++;
 		}
 	}
 	return n;
 }
 
-/* Open a target's descriptors and check that we may signal it. */
+/* Watch a target's pidfd, and check that we may signal it and that it
+ * has not exited (a zombie would pass kill(2)'s test). */
 static int
-target_open(struct relayfork_forwarder *f, pid_t pid, struct target *t)
+target_check(struct relayfork_forwarder *f, struct target *t)
 {
 	struct epoll_event watch = { .events = EPOLLIN,
-				     .data.u32 = (uint32_t)pid };
+				     .data.u32 = (uint32_t)t->pid };
+	int r;
+
+	if (t->pidfd >= 0 &&
+	    epoll_ctl(f->epfd, EPOLL_CTL_ADD, t->pidfd, &watch) < 0)
+		return -errno;
+	/* Signal 0 checks that we may signal it, as kill(2) would. */
+	r = target_signal(t, 0, NULL);
+	if (r == 0 && t->pidfd >= 0 && pidfd_exited(t->pidfd))
+		r = -ESRCH;
+	return r;
+}
+
+/* Open a target's descriptors for pid. */
+static int
+target_open(pid_t pid, struct target *t)
+{
 	int r;
 
 	*t = (struct target){ .pid = pid, .pidfd = -1, .procfd = -1 };
 	t->pidfd = pidfd_open(pid);
-	if (t->pidfd < 0 && errno != ENOSYS) {
+	if (t->pidfd >= 0)
+		return 0;
+	if (errno != ENOSYS)
 		/* Kernels answer EINVAL or ENOENT for a thread id that is
 		 * not its process's main thread. */
 		return errno == EINVAL || errno == ENOENT ? -EINVAL : -errno;
+	t->procfd = procfs_open_pid(pid);
+	if (t->procfd < 0)
+		return t->procfd;
+	r = procfd_check_leader(t->procfd, pid);
+	if (r < 0) {
+		close(t->procfd);
+		t->procfd = -1;
 	}
-	if (t->pidfd >= 0) {
-		if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, t->pidfd, &watch) < 0) {
-			r = -errno;
-			goto fail;
-		}
-	} else {
-		t->procfd = procfs_open_pid(pid);
-		if (t->procfd < 0)
-			return t->procfd;
-		r = procfd_check_leader(t->procfd, pid);
-		if (r < 0)
-			goto fail;
-	}
-	/* Signal 0 checks that we may signal it, as kill(2) would; a
-	 * process that has exited but is not reaped yet would pass. */
-	r = target_signal(t, 0, NULL);
-	if (r == 0 && t->pidfd >= 0 && pidfd_exited(t->pidfd))
-		r = -ESRCH;
-	if (r < 0)
-		goto fail;
-	return 0;
-
-fail:
-	target_close(f, t);
 	return r;
+}
+
+/* Register t (its descriptors open, its pid not registered yet). */
+static int
+target_add(struct relayfork_forwarder *f, struct target *t)
+{
+	uint32_t i;
+	int r = target_check(f, t);
+
+	if (r == 0) {
+		i = slot_get(f);
+		r = i == NONE ? -ENOMEM : 0;
+	}
+	if (r == 0) {
+		f->slots[i] = *t;
+		r = target_link(f, i);
+		if (r < 0) {
+			f->slots[i].next = f->free_slot;
+			f->free_slot = i;
+		}
+	}
+	if (r < 0)
+		target_close(f, t);
+	return r < 0 ? r : 1;
 }
 
 RELAYFORK_EXPORT int
 relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 {
-	struct target t, *old;
+	struct target t;
 	int r;
 
 	return_if_fail(f, -EINVAL);
@@ -291,37 +377,67 @@ relayfork_forwarder_add(struct relayfork_forwarder *f, pid_t pid)
 	/* A registered process that has exited and whose pid came back as
 	 * another one: that is a new registration. */
 	relayfork_forwarder_prune(f);
-	old = find_target(f, pid);
-	if (old)
+	if (find_target(f, pid) != NONE)
 		return 0;
-
-	if (f->ntargets == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 8;
-		struct target *n = realloc(f->targets, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		f->targets = n;
-		f->cap = cap;
-	}
-	r = target_open(f, pid, &t);
+	r = target_open(pid, &t);
 	if (r < 0)
 		return r;
-	f->targets[f->ntargets++] = t;
-	return 1;
+	return target_add(f, &t);
+}
+
+/* The process a pidfd refers to, from /proc/self/fdinfo: -ESRCH once it
+ * has been reaped (the kernel shows -1). */
+static int
+pidfd_get_pid(int pidfd, pid_t *ret)
+{
+	char name[64], buf[1024];
+	const char *line;
+	int pid;
+
+	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", pidfd);
+	if (procfs_read(AT_FDCWD, name, buf, sizeof(buf)) < 0)
+		return -EBADF;
+	line = strstr(buf, "\nPid:");
+	if (!line || sscanf(line + 5, "%d", &pid) != 1)
+		return -EBADF; /* not a pidfd */
+	if (pid <= 0)
+		return -ESRCH;
+	*ret = pid;
+	return 0;
+}
+
+RELAYFORK_EXPORT int
+relayfork_forwarder_add_pidfd(struct relayfork_forwarder *f, int pidfd)
+{
+	struct target t = { .pidfd = -1, .procfd = -1 };
+	int r;
+
+	return_if_fail(f, -EINVAL);
+	return_if_fail(pidfd >= 0, -EBADF);
+
+	relayfork_forwarder_prune(f);
+	r = pidfd_get_pid(pidfd, &t.pid);
+	if (r < 0)
+		return r;
+	if (find_target(f, t.pid) != NONE)
+		return 0;
+	t.pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+	if (t.pidfd < 0)
+		return -errno;
+	return target_add(f, &t);
 }
 
 RELAYFORK_EXPORT int
 relayfork_forwarder_remove(struct relayfork_forwarder *f, pid_t pid)
 {
-	struct target *t;
+	uint32_t i;
 
 	return_if_fail(f, -EINVAL);
 	return_if_fail(pid > 0, -EINVAL);
-	t = find_target(f, pid);
-	if (!t)
+	i = find_target(f, pid);
+	if (i == NONE)
 		return -ENOENT;
-	drop_target(f, t);
+	drop_target(f, i);
 	return 0;
 }
 
@@ -346,7 +462,7 @@ relayfork_forwarder_handle(struct relayfork_forwarder *f,
 			   const struct relayfork_event *ev)
 {
 	siginfo_t info;
-	size_t i = 0;
+	uint32_t i, next;
 	int sent = 0;
 
 	return_if_fail(f, -EINVAL);
@@ -378,12 +494,13 @@ relayfork_forwarder_handle(struct relayfork_forwarder *f,
 	info.si_uid = getuid();
 	info.si_value.sival_int = ev->pid;
 
-	while (i < f->ntargets) {
-		struct target *t = &f->targets[i];
+	for (i = f->first; i != NONE; i = next) {
+		struct target *t = &f->slots[i];
 		int r = target_signal(t, f->signo, &info);
 
+		next = t->next;
 		if (r == -ESRCH) {
-			prune_target(f, t);
+			prune_target(f, i);
 			continue;
 		}
 		if (r == 0) {
@@ -397,7 +514,6 @@ relayfork_forwarder_handle(struct relayfork_forwarder *f,
 		} else {
 			f->counters[RELAYFORK_FORWARDER_FAILED]++;
 		}
-		i++;
 	}
 	return sent;
 }
@@ -406,13 +522,14 @@ RELAYFORK_EXPORT int
 relayfork_forwarder_get_targets(struct relayfork_forwarder *f, pid_t *pids,
 				size_t n)
 {
-	size_t i;
+	uint32_t i;
+	size_t k = 0;
 
 	return_if_fail(f, -EINVAL);
 	return_if_fail(pids || n == 0, -EINVAL);
 	relayfork_forwarder_prune(f);
-	for (i = 0; i < f->ntargets && i < n; i++)
-		pids[i] = f->targets[i].pid;
+	for (i = f->first; i != NONE && k < n; i = f->slots[i].next)
+		pids[k++] = f->slots[i].pid;
 	return (int)f->ntargets;
 }
 
@@ -421,15 +538,15 @@ relayfork_forwarder_get_target_counters(struct relayfork_forwarder *f,
 					pid_t pid, uint64_t *ret_sent,
 					uint64_t *ret_dropped)
 {
-	struct target *t;
+	uint32_t i;
 
 	return_if_fail(f, -EINVAL);
 	return_if_fail(ret_sent && ret_dropped, -EINVAL);
-	t = find_target(f, pid);
-	if (!t)
+	i = find_target(f, pid);
+	if (i == NONE)
 		return -ENOENT;
-	*ret_sent = t->sent;
-	*ret_dropped = t->dropped;
+	*ret_sent = f->slots[i].sent;
+	*ret_dropped = f->slots[i].dropped;
 	return 0;
 }
 

@@ -30,6 +30,12 @@ monitor_log(struct relayfork_monitor *m, int priority, const char *format, ...)
 	va_end(args);
 }
 
+int
+monitor_check_owner(const struct relayfork_monitor *m)
+{
+	return m->owner == getpid() ? 0 : -ECHILD;
+}
+
 static uint32_t
 make_cookie(int fd)
 {
@@ -89,6 +95,7 @@ relayfork_monitor_new(unsigned int flags, struct relayfork_monitor **ret_monitor
 	m->mask = RELAYFORK_EVENTS_ALL;
 	mask_plan(m->mask, &m->plan);
 	m->log_priority = RELAYFORK_LOG_INFO;
+	m->owner = getpid();
 	m->cookie = make_cookie(m->fd);
 	*ret_monitor = m;
 	return 0;
@@ -127,6 +134,9 @@ relayfork_monitor_set_receive_buffer_size(struct relayfork_monitor *m,
 
 	return_if_fail(m, -EINVAL);
 	return_if_fail(bytes > 0, -EINVAL);
+	r = monitor_check_owner(m);
+	if (r < 0)
+		return r;
 	r = socket_set_rcvbuf(m->fd, bytes);
 	if (r < 0)
 		return r;
@@ -146,9 +156,13 @@ RELAYFORK_EXPORT int
 relayfork_monitor_set_receive_buffer_growth(struct relayfork_monitor *m,
 					    size_t max_bytes)
 {
+	int r;
+
 	return_if_fail(m, -EINVAL);
-	m->rcvbuf_max = max_bytes;
-	return 0;
+	r = monitor_check_owner(m);
+	if (r == 0)
+		m->rcvbuf_max = max_bytes;
+	return r;
 }
 
 RELAYFORK_EXPORT int

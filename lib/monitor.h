@@ -31,11 +31,13 @@ struct relayfork_monitor {
 	uint32_t mask;
 	struct mask_plan plan;
 
+	/* The process that created the monitor: after fork() a child
+	 * shares the socket, and whatever it told the kernel would change
+	 * the parent's subscription. */
+	pid_t owner;
+
 	/* subscription.c */
 	bool started;
-	/* The process that subscribed: after fork() a child shares the
-	 * socket, and its unsubscribing would be the parent's. */
-	pid_t owner;
 	bool probed;
 	/* The kernel keeps a per-socket mask (Linux 6.6+). */
 	bool kernel_can_filter;
@@ -89,6 +91,10 @@ void monitor_log(struct relayfork_monitor *m, int priority, const char *format,
 #define log_debug(m, ...) monitor_log(m, RELAYFORK_LOG_DEBUG, __VA_ARGS__)
 #define log_info(m, ...) monitor_log(m, RELAYFORK_LOG_INFO, __VA_ARGS__)
 #define log_err(m, ...) monitor_log(m, RELAYFORK_LOG_ERR, __VA_ARGS__)
+
+/* monitor.c: 0 in the monitor's own process, -ECHILD in a child that
+ * inherited it (which must not change the parent's subscription). */
+int monitor_check_owner(const struct relayfork_monitor *m);
 
 /* subscription.c: the kernel filters for this monitor. */
 bool subscription_kernel_filters(const struct relayfork_monitor *m);

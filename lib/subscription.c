@@ -92,6 +92,9 @@ relayfork_monitor_set_events(struct relayfork_monitor *m, uint32_t mask)
 
 	return_if_fail(m, -EINVAL);
 	return_if_fail(mask_valid(mask), -EINVAL);
+	r = monitor_check_owner(m);
+	if (r < 0)
+		return r;
 
 	old_mask = m->mask;
 	old_plan = m->plan;
@@ -210,6 +213,9 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 	int r;
 
 	return_if_fail(m, -EINVAL);
+	r = monitor_check_owner(m);
+	if (r < 0)
+		return r;
 	if (m->started)
 		return 0;
 	r = environment_check_namespaces();
@@ -225,7 +231,6 @@ relayfork_monitor_start(struct relayfork_monitor *m)
 		 * code of its own, so that the advice goes only here. */
 		return r == -EPERM ? -EACCES : r;
 
-	m->owner = getpid();
 	m->started = true;
 	update_sequence_tracking(m);
 	/* After joining: a thread started meanwhile is both listed and
@@ -242,13 +247,11 @@ relayfork_monitor_stop(struct relayfork_monitor *m)
 	int r;
 
 	return_if_fail(m, -EINVAL);
+	r = monitor_check_owner(m);
+	if (r < 0)
+		return r; /* a forked child: the subscription is its parent's */
 	if (!m->started)
 		return 0;
-	if (m->owner != getpid()) {
-		/* A forked child: the subscription is its parent's. */
-		m->started = false;
-		return 0;
-	}
 	r = send_request(m, KCN_MCAST_IGNORE);
 	if (r < 0) {
 		log_err(m, "unsubscribing failed: %s", strerror(-r));

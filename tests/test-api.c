@@ -5,6 +5,7 @@
  * Needs no privilege and no subscription.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <sys/utsname.h>
@@ -161,6 +162,18 @@ test_error_texts(void **state)
 						relayfork_strerror(-explained[j]));
 	}
 	assert_string_equal(relayfork_strerror(-ENOMEM), strerror(ENOMEM));
+	/* No negation past INT_MIN; texts for codes that are not errnos
+	 * stay valid while others are asked for (static, as promised). */
+	{
+		const char *a = relayfork_strerror(INT_MIN);
+		const char *b = relayfork_strerror(-5000);
+		const char *c = relayfork_strerror(5001);
+
+		assert_string_equal(a, "Unknown error");
+		assert_string_equal(b, "Unknown error");
+		assert_string_equal(c, "Unknown error");
+		assert_string_equal(relayfork_strerror(INT_MAX), "Unknown error");
+	}
 	assert_non_null(strstr(relayfork_strerror(-EPROTONOSUPPORT),
 			       "CONFIG_PROC_EVENTS"));
 	/* Codes other functions return for other reasons get no advice

@@ -610,6 +610,88 @@ test_target_whose_main_thread_left(void **state)
 	relayfork_forwarder_free(f);
 }
 
+/* Registration by pidfd: the process the descriptor holds, whatever its
+ * pid has become since. */
+static void
+test_add_pidfd(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	pid_t a, pids[2];
+	int pidfd, pipefd[2], wa;
+	siginfo_t si;
+
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0 && errno == ENOSYS)
+		skip();
+	close(pidfd);
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	a = start_child(&wa);
+	pidfd = (int)syscall(SYS_pidfd_open, a, 0);
+	assert_true(pidfd >= 0);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, pidfd), 1);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, pidfd), 0);
+	assert_int_equal(relayfork_forwarder_add(f, a), 0);
+	assert_int_equal(relayfork_forwarder_get_targets(f, pids, 2), 1);
+	assert_int_equal(pids[0], a);
+	/* Not a pidfd, not a descriptor. */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, pipefd[0]), -EBADF);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, -1), -EBADF);
+	assert_int_equal(relayfork_forwarder_add_pidfd(NULL, pidfd), -EINVAL);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* The forwarder holds its own copy. */
+	assert_int_equal(relayfork_forwarder_remove(f, a), 0);
+	assert_true(fcntl(pidfd, F_GETFD) >= 0);
+	/* A process that has exited, reaped or not, is refused. */
+	assert_int_equal(write(wa, "x", 1), 1);
+	close(wa);
+	assert_int_equal(waitid(P_PID, (id_t)a, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, pidfd), -ESRCH);
+	wait_child(a);
+	assert_int_equal(relayfork_forwarder_add_pidfd(f, pidfd), -ESRCH);
+	close(pidfd);
+	relayfork_forwarder_free(f);
+}
+
+/* Many targets: found by pid, listed in registration order, and each
+ * removal leaves the others in order. */
+static void
+test_many_targets(void **state)
+{
+	struct relayfork_forwarder *f = NULL;
+	enum { N = 64 };
+	pid_t pids[N], got[N];
+	int w[N], i, n;
+
+	assert_int_equal(relayfork_forwarder_new(0, &f), 0);
+	for (i = 0; i < N; i++) {
+		pids[i] = start_child(&w[i]);
+		assert_int_equal(relayfork_forwarder_add(f, pids[i]), 1);
+	}
+	/* Remove every third; the rest stay in order. */
+	for (i = 0; i < N; i += 3)
+		assert_int_equal(relayfork_forwarder_remove(f, pids[i]), 0);
+	n = relayfork_forwarder_get_targets(f, got, N);
+	assert_int_equal(n, N - (N + 2) / 3);
+	for (i = 0, n = 0; i < N; i++)
+		if (i % 3)
+			assert_int_equal(got[n++], pids[i]);
+	/* And registered again, last. */
+	assert_int_equal(relayfork_forwarder_add(f, pids[0]), 1);
+	assert_int_equal(relayfork_forwarder_get_targets(f, got, N), n + 1);
+	assert_int_equal(got[n], pids[0]);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(write(w[i], "x", 1), 1);
+		close(w[i]);
+		wait_child(pids[i]);
+	}
+	assert_int_equal(relayfork_forwarder_get_targets(f, NULL, 0), 0);
+	assert_int_equal(relayfork_forwarder_get_counter(f, RELAYFORK_FORWARDER_PRUNED),
+			 n + 1);
+	relayfork_forwarder_free(f);
+}
+
 static void
 test_full_queue_counted(void **state)
 {
@@ -720,6 +802,8 @@ main(void)
 		cmocka_unit_test(test_fd_readable_on_exit),
 		cmocka_unit_test(test_fd_forgets_removed_targets),
 		cmocka_unit_test(test_target_whose_main_thread_left),
+		cmocka_unit_test(test_add_pidfd),
+		cmocka_unit_test(test_many_targets),
 		cmocka_unit_test(test_full_queue_counted),
 		cmocka_unit_test(test_skip_threads_and_lost),
 		cmocka_unit_test(test_permission_checked),

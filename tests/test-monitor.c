@@ -94,6 +94,21 @@ drain(struct relayfork_monitor *m)
 	return n;
 }
 
+/* Drain; returns how many events the loss reports among them counted. */
+static uint64_t
+drain_lost(struct relayfork_monitor *m)
+{
+	struct relayfork_event ev;
+	uint64_t lost = 0;
+	int r;
+
+	while ((r = relayfork_monitor_receive(m, &ev)) > 0)
+		if (ev.type == RELAYFORK_EVENT_LOST)
+			lost += ev.u.lost.count;
+	assert_int_equal(r, 0);
+	return lost;
+}
+
 static void
 test_wait_forever_waits(void **state)
 {
@@ -229,23 +244,20 @@ test_overflow_keeps_the_descriptor_readable(void **state)
 	for (rounds = 0; rounds < 5; rounds++) {
 		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(m),
 				      .events = POLLIN };
-		struct relayfork_event ev;
-		int r;
 
 		overflow(m, 20);
 		/* Event loops (libuv) take POLLERR for a dead descriptor. */
 		assert_int_equal(poll(&pfd, 1, 0), 1);
 		assert_int_equal(pfd.revents, POLLIN);
-		while ((r = relayfork_monitor_receive(m, &ev)) > 0)
-			if (ev.type == RELAYFORK_EVENT_LOST)
-				lost += ev.u.lost.count;
-		assert_int_equal(r, 0);
+		lost += drain_lost(m);
 	}
 	stop_storm(storm);
 	/* Unsubscribed, the socket takes no more and drops no more (the
-	 * machine makes events of its own); what is queued stays. */
+	 * machine makes events of its own); what is queued stays, and so
+	 * does what was dropped since the last drain (the storm's end
+	 * fills the buffer again). */
 	assert_int_equal(relayfork_monitor_stop(m), 0);
-	drain(m);
+	lost += drain_lost(m);
 	/* Exactly what the kernel dropped, reported in the stream. */
 	assert_true(lost > 0);
 	assert_int_equal(lost, meminfo(m, MEMINFO_DROPS));
@@ -471,6 +483,58 @@ test_hidden_proc(void **state)
 	check_hidden_proc(0, 0);
 }
 
+/*
+ * A child that inherited a started monitor shares its socket: nothing it
+ * does may change the parent's subscription.  It gets -ECHILD, and the
+ * parent goes on receiving.
+ */
+static void
+test_inherited_monitor_refuses(void **state)
+{
+	struct relayfork_monitor *m = new_monitor(0, RELAYFORK_EVENTS_FORK);
+	struct relayfork_monitor *idle = new_monitor(0, RELAYFORK_EVENTS_FORK);
+	struct evlog log = { 0 };
+	pid_t child;
+	int status, i;
+
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int bad = 0;
+
+		bad += relayfork_monitor_set_events(m, RELAYFORK_EVENTS_COMM) != -ECHILD;
+		bad += relayfork_monitor_stop(m) != -ECHILD;
+		bad += relayfork_monitor_start(m) != -ECHILD;
+		bad += relayfork_monitor_set_receive_buffer_size(m, 4096) != -ECHILD;
+		bad += relayfork_monitor_set_receive_buffer_growth(m, 1 << 20) != -ECHILD;
+		/* Not started in the parent: starting it here would put a
+		 * subscription on a socket the parent holds. */
+		bad += relayfork_monitor_start(idle) != -ECHILD;
+		bad += relayfork_monitor_get_events(m) != RELAYFORK_EVENTS_FORK;
+		relayfork_monitor_unref(m);
+		relayfork_monitor_unref(idle);
+		_exit(bad);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(relayfork_monitor_get_events(m), RELAYFORK_EVENTS_FORK);
+	assert_true(relayfork_monitor_get_receive_buffer_size(m) > 4096 * 2);
+	/* The parent still hears every fork. */
+	for (i = 0; i < 5; i++) {
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		wait_child(child);
+		assert_non_null(evlog_wait(m, &log, RELAYFORK_EVENT_FORK, child,
+					   WAIT_MS));
+	}
+	relayfork_monitor_unref(m);
+	relayfork_monitor_unref(idle);
+	evlog_free(&log);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -485,6 +549,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_start_guarantee),
 		cmocka_unit_test(test_receive_buffer),
 		cmocka_unit_test(test_hidden_proc),
+		cmocka_unit_test(test_inherited_monitor_refuses),
 	};
 
 	/* _exit: a sanitizer's leak check at exit needs the /proc the

@@ -73,7 +73,15 @@
  *
  * A monitor is not thread-safe: only one thread may use a given monitor
  * during its whole lifetime (create, use, free).  Different monitors may
- * be used by different threads in parallel.  The library keeps no global
+ * be used by different threads in parallel.
+ *
+ * A monitor belongs to the process that created it.  A child that
+ * inherits it through fork() shares its socket: whatever the child told
+ * the kernel would change the parent's subscription, so there every call
+ * that would (start, stop, set_events, the receive buffer's size and
+ * growth) fails with -ECHILD and changes nothing; unref frees the
+ * child's copy only.  A child that reads the socket takes events from the
+ * parent: close the inherited monitor (unref) in children.  The library keeps no global
  * state, starts no threads and installs no signal handlers.  Unless a
  * function says otherwise it is not async-signal-safe.
  *
@@ -509,8 +517,9 @@ int relayfork_monitor_start(struct relayfork_monitor *monitor);
  * the multicast group); events already queued stay readable.  Calling it
  * on a stopped monitor does nothing.
  *
- * In a child process that inherited the monitor through fork(), stop and
- * the last unref do not unsubscribe: the subscription is the parent's.
+ * In a child process that inherited the monitor through fork(), stop
+ * fails with -ECHILD and the last unref does not unsubscribe: the
+ * subscription is the parent's.
  *
  * Return: 0 or a negative errno.  If the request cannot be sent, the
  * monitor stays started so that a later stop or unref tries again.
@@ -697,8 +706,9 @@ const char *relayfork_event_type_name(int type);
  *
  * For failures that have a known cause when using the proc connector
  * (see relayfork_monitor_start()) the text says what is wrong and what to
- * do; for others it is strerror(3)'s text.  The string is static.
- * Thread-safe.
+ * do; for others it is strerror(3)'s text, in English, and "Unknown
+ * error" for codes that are not errno values.  The string is static and
+ * stays valid; thread-safe.
  */
 const char *relayfork_strerror(int error);
 
@@ -872,6 +882,24 @@ relayfork_forwarder_free(struct relayfork_forwarder *forwarder);
  * exited), -EPERM (the caller may not signal it), -ENOMEM, -EMFILE.
  */
 int relayfork_forwarder_add(struct relayfork_forwarder *forwarder, pid_t pid);
+
+/**
+ * relayfork_forwarder_add_pidfd() - register the process a pidfd holds.
+ * @pidfd: a descriptor from pidfd_open(2) or clone(CLONE_PIDFD); the
+ *   forwarder keeps a copy, the caller keeps @pidfd.
+ *
+ * For callers that decide about a process before registering it (a
+ * daemon checking who may register what): open its pidfd first, check
+ * the process, make sure the pidfd has not become readable (the process
+ * exited, and its pid may be reused), then register by pidfd; a
+ * registration by pid could reach another process by then.  Otherwise
+ * as relayfork_forwarder_add().
+ *
+ * Return: 1, 0, or -EBADF (not a pidfd), -ESRCH (the process has
+ * exited), -EPERM, -ENOMEM, -EMFILE, -EINVAL.
+ */
+int relayfork_forwarder_add_pidfd(struct relayfork_forwarder *forwarder,
+				  int pidfd);
 
 /**
  * relayfork_forwarder_remove() - unregister a process.
