@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "forkwatch.h"
+#include "output.h"
 
 #define TREE_MAX (1u << 22) /* PID_MAX_LIMIT */
 
@@ -52,43 +53,6 @@ struct watch {
 #define RESYNC_INTERVAL_NS 1000000000u
 
 /*
- * Descriptors 0, 1 and 2 that whoever started us left closed would be
- * taken by the first descriptors forkwatch opens: the signalfd would
- * become standard output, and the events would be written into it.
- * Each closed one is held by /dev/null, read-only, so that writing to
- * it still fails (EBADF).  Returns 1 when standard output was closed,
- * 0 when it was open, or -errno.
- */
-static int
-hold_standard_fds(void)
-{
-	int fd, r = 0;
-
-	for (fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		/* The lowest free number: fd, those below are open. */
-		if (open("/dev/null", O_RDONLY) < 0)
-			return -errno;
-		if (fd == STDOUT_FILENO)
-			r = 1;
-	}
-	return r;
-}
-
-/* 0 while standard output takes everything written to it, else the
- * write error as -errno. */
-static int
-output_error(void)
-{
-	errno = 0;
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return 0;
-	/* stdio failed in an earlier, implicit write; its errno is gone. */
-	return errno ? -errno : -EIO;
-}
-
-/*
  * The exit status once everything is written.  A write error is an
  * error, said on standard error: output that was asked for is lost.  A
  * reader that went away (forkwatch | head) is not: it has what it
@@ -98,7 +62,7 @@ static int
 exit_status(int status, int out_error)
 {
 	if (out_error == 0)
-		out_error = output_error();
+		out_error = stream_error(stdout);
 	if (out_error == 0 || out_error == -EPIPE)
 		return status;
 	fprintf(stderr, "forkwatch: writing the output: %s\n",
@@ -460,7 +424,7 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				stats_print(&w->interval, w->procs, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
-				w->out_error = output_error();
+				w->out_error = stream_error(stdout);
 				if (w->out_error)
 					break;
 			}
@@ -471,7 +435,7 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				break;
 			r = 0;
 			/* A full disk, or the reader went away: stop. */
-			w->out_error = output_error();
+			w->out_error = stream_error(stdout);
 			if (w->out_error)
 				break;
 		}
@@ -483,15 +447,14 @@ int
 main(int argc, char **argv)
 {
 	struct watch w = { 0 };
-	int sfd, duration_fd, stats_fd, r, stdout_closed;
+	int sfd, duration_fd, stats_fd, r, closed;
 	sigset_t mask;
 
 	/* Before any other descriptor is made (the user database may
 	 * open files while the options are read). */
-	stdout_closed = hold_standard_fds();
-	if (stdout_closed < 0) {
-		fprintf(stderr, "forkwatch: /dev/null: %s\n",
-			strerror(-stdout_closed));
+	closed = hold_standard_fds();
+	if (closed < 0) {
+		fprintf(stderr, "forkwatch: /dev/null: %s\n", strerror(-closed));
 		return 1;
 	}
 	r = options_parse(argc, argv, &w.cfg);
@@ -499,7 +462,7 @@ main(int argc, char **argv)
 		return exit_status(r, 0);
 	/* Say so now rather than at the first event, or never on a quiet
 	 * machine. */
-	if (stdout_closed) {
+	if (closed & (1 << STDOUT_FILENO)) {
 		fputs("forkwatch: standard output is closed\n", stderr);
 		return 1;
 	}
