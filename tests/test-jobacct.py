@@ -29,7 +29,7 @@ ACCT_TOOLS = "--acct-tools" in sys.argv
 
 NEED_TASKSTATS = "per-process CPU, memory and I/O need taskstats (CAP_NET_ADMIN)"
 
-# struct acct_v3 (<linux/acct.h>), little-endian on the machines this runs.
+# struct acct_v3 (<sys/acct.h>), little-endian on the machines this runs.
 ACCT_V3 = struct.Struct("<cBHIIIIIIIHHHHHHHH16s")
 assert ACCT_V3.size == 64
 AFORK, ASU, ACORE, AXSIG = 0x01, 0x02, 0x08, 0x10
@@ -231,8 +231,11 @@ def test_setsid_daemon_is_still_in_the_job():
 
 
 def test_summary_says_what_is_missing():
+    """The whole job's figures, a daemon's I/O included (the subreaper
+    reaps it); what per process needs and why."""
     r = jobacct("--", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=1M "
-                "count=20 2>/dev/null")
+                "count=20 2>/dev/null; (head -c 3000000 /dev/zero "
+                ">/dev/null; sleep 0.1) &")
     assert r.returncode == 0, r
     user, system = re.match(r"([\d.]+) s user, ([\d.]+) s system \(whole "
                             r"job\)$", summary_field(r.stderr, "CPU")).groups()
@@ -240,7 +243,13 @@ def test_summary_says_what_is_missing():
     rss = summary_field(r.stderr, "peak RSS")
     assert re.match(r"[\d.]+ (KiB|MiB) \(the largest process\)$", rss), rss
     assert summary_field(r.stderr, "storage").endswith("(whole job)")
-    assert "not available" in summary_field(r.stderr, "read/write")
+    m = re.match(r"([\d.]+) MiB read, ([\d.]+) MiB written \(all I/O "
+                 r"calls, whole job\)$", summary_field(r.stderr, "read/write"))
+    assert m, r.stderr
+    # dd's 20 MiB each way, and the daemon's 2.9 MiB (without it
+    # reaped here, 20.0); little else.
+    assert 22.8 <= float(m.group(1)) < 24, r.stderr
+    assert 22.8 <= float(m.group(2)) < 24, r.stderr
     assert summary_field(r.stderr, "per process") == \
         "not available: " + NEED_TASKSTATS + \
         ", which this librelayfork cannot read yet", r.stderr
@@ -286,7 +295,9 @@ def test_json_covers_every_pid_the_job_logged():
     assert summary["lost"] == 0 and summary["running"] == 0
     assert summary["per_process_usage"] is False
     assert summary["missing"].startswith(NEED_TASKSTATS)
-    assert summary["read_chars"] is None
+    # Every process wrote its pid (a few bytes each), nothing more.
+    assert 8 * 2 <= summary["write_chars"] < 4096, summary
+    assert summary["read_chars"] > 0, summary
     assert summary["command"][0] == "sh"
 
 
@@ -584,7 +595,9 @@ def test_unprivileged_run():
         "4 (1 failed, 1 daemonised)", r.stderr
     assert summary_field(r.stderr, "per process").startswith(
         "not available: " + NEED_TASKSTATS), r.stderr
-    assert "not available" in summary_field(r.stderr, "read/write")
+    assert summary_field(r.stderr, "read/write").endswith("(all I/O calls, "
+                                                        "whole job)")
+    assert summary["write_chars"] == len("65534\n"), summary
     assert all(p["uid"] == 65534 and p["gid"] == 65534 for p in procs)
     assert summary["complete"] and summary["missing"].startswith(NEED_TASKSTATS)
     assert len(recs) == 4 and all(rec["uid"] == 65534 for rec in recs)

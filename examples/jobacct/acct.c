@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * BSD process accounting records, version 3 (struct acct_v3 of
- * <linux/acct.h>), as the kernel writes them (kernel/acct.c), so that
+ * <sys/acct.h>), as the kernel writes them (kernel/acct.c), so that
  * dump-acct, lastcomm and sa read them: times in ticks of 1/100 s
  * (AHZ) as comp_t, the elapsed time as an IEEE float of ticks.
  */
@@ -10,12 +10,11 @@
 
 #include "jobacct.h"
 
-/* The record's version byte; <linux/acct.h>'s ACCT_VERSION is 2 for
- * programs (struct acct), and its AHZ is the user-space HZ. */
+/* The record's version byte: <sys/acct.h> has no name for version 3.
+ * AHZ is its ticks per second (100). */
 #define ACCT_V3 3
-#define ACCT_AHZ 100
-#define NS_PER_TICK (1000000000u / ACCT_AHZ)
-#define US_PER_TICK (1000000u / ACCT_AHZ)
+#define NS_PER_TICK (1000000000u / AHZ)
+#define US_PER_TICK (1000000u / AHZ)
 
 /* comp_t: a 13-bit mantissa and a base-8 exponent in 3 bits. */
 #define MANTSIZE 13

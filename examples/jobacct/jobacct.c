@@ -59,6 +59,9 @@ struct job {
 	bool lossy;
 	bool blind;			/* no event ever came */
 	uint64_t start_ns;
+	/* The children's figures before the command: a shell that ran
+	 * jobacct with exec left its own children's in them. */
+	struct job_usage before;
 	uint64_t reaped_ns;		/* when the command was reaped */
 	uint64_t events;		/* received from the monitor */
 	uint64_t daemonised;
@@ -492,6 +495,7 @@ spawn(struct job *j)
 	const char *cmd = j->cfg.command[0];
 	int r;
 
+	usage_children(&j->before);
 	j->start_ns = now_ns();
 	r = relayfork_tracker_spawn(j->tracker, j->monitor, j->cfg.command,
 				    &j->pid, NULL);
@@ -536,6 +540,7 @@ finish(struct job *j, int status)
 	relayfork_tracker_get_totals(j->tracker, &o.totals);
 	o.complete = j->empty && !j->lossy && !j->blind && !o.interrupted;
 	usage_children(&o.job);
+	usage_since(&o.job, &j->before);
 	if (status == 0)
 		status = j->reaped ? command_exit_code(j->status) : EXIT_FAILED;
 	o.exit_code = status;

@@ -2,11 +2,11 @@
 /* jobacct's parts: options, resource figures, BSD accounting, reports. */
 #pragma once
 
-#include <linux/acct.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/acct.h>
 #include <sys/types.h>
 
 #include <relayfork/relayfork.h>
@@ -65,7 +65,13 @@ const char *usage_missing(const struct usage_source *u);
 uint64_t usage_lost(const struct usage_source *u);
 void usage_free(struct usage_source *u);
 
-/* The job as a whole, from getrusage(RUSAGE_CHILDREN). */
+/*
+ * The job as a whole: what jobacct's reaped children used, which is the
+ * job (jobacct is its subreaper).  CPU, memory and storage from
+ * getrusage(RUSAGE_CHILDREN); the bytes passed to read(2) and write(2)
+ * from /proc/self/io less jobacct's own thread's (the kernel adds a
+ * reaped child's I/O counts to its parent's, as its CPU times).
+ */
 struct job_usage {
 	uint64_t utime_us;
 	uint64_t stime_us;
@@ -74,9 +80,16 @@ struct job_usage {
 	uint64_t majflt;
 	uint64_t read_bytes;	/* from storage (ru_inblock, 512-byte units) */
 	uint64_t write_bytes;	/* to storage (ru_oublock) */
+	bool chars_known;	/* /proc/self/io could be read */
+	uint64_t read_chars;	/* bytes passed to read(2) and the like */
+	uint64_t write_chars;
 };
 
 void usage_children(struct job_usage *ret);
+/* What the job used since @before (the figures inherited across exec
+ * from whoever ran jobacct are not the job's); maxrss_kb cannot be
+ * taken apart and stays as it is. */
+void usage_since(struct job_usage *now, const struct job_usage *before);
 
 /* acct.c: BSD process accounting, version 3 (struct acct_v3). */
 

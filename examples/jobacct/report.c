@@ -180,6 +180,31 @@ sums_complete(const struct outcome *o)
 	return !o->missing && o->totals.usage_complete && o->totals.ended;
 }
 
+/*
+ * The bytes the job passed to read(2) and write(2): the reaped
+ * children's counts from /proc where it has them (the job's orphans
+ * included), else the members' sums when every member had figures.
+ */
+static bool
+chars_known(const struct outcome *o)
+{
+	return o->job.chars_known || sums_complete(o);
+}
+
+static uint64_t
+read_chars(const struct outcome *o)
+{
+	return o->job.chars_known ? o->job.read_chars
+				  : o->totals.usage.read_chars;
+}
+
+static uint64_t
+write_chars(const struct outcome *o)
+{
+	return o->job.chars_known ? o->job.write_chars
+				  : o->totals.usage.write_chars;
+}
+
 void
 report_json_summary(FILE *out, const struct outcome *o)
 {
@@ -220,10 +245,10 @@ report_json_summary(FILE *out, const struct outcome *o)
 		(unsigned long long)j->majflt,
 		(unsigned long long)j->read_bytes,
 		(unsigned long long)j->write_bytes);
-	if (sums_complete(o))
+	if (chars_known(o))
 		fprintf(out, ",\"read_chars\":%llu,\"write_chars\":%llu",
-			(unsigned long long)o->totals.usage.read_chars,
-			(unsigned long long)o->totals.usage.write_chars);
+			(unsigned long long)read_chars(o),
+			(unsigned long long)write_chars(o));
 	else
 		fputs(",\"read_chars\":null,\"write_chars\":null", out);
 	fprintf(out, ",\"per_process_usage\":%s", json_bool(!o->missing));
@@ -297,14 +322,15 @@ report_text_summary(FILE *out, const struct outcome *o)
 	human_size(a, sizeof(a), j->read_bytes);
 	human_size(b, sizeof(b), j->write_bytes);
 	fprintf(out, "  storage      %s read, %s written (whole job)\n", a, b);
-	if (sums_complete(o)) {
-		human_size(a, sizeof(a), o->totals.usage.read_chars);
-		human_size(b, sizeof(b), o->totals.usage.write_chars);
+	if (chars_known(o)) {
+		human_size(a, sizeof(a), read_chars(o));
+		human_size(b, sizeof(b), write_chars(o));
 		fprintf(out, "  read/write   %s read, %s written (all I/O "
 			"calls, whole job)\n", a, b);
 	} else {
 		fputs("  read/write   not available: bytes passed to read(2) "
-		      "and write(2) come from taskstats\n", out);
+		      "and write(2) come from /proc/self/io or taskstats\n",
+		      out);
 	}
 	if (o->missing)
 		fprintf(out, "  per process  not available: %s\n", o->missing);
