@@ -123,8 +123,9 @@ def log(*args):
 # --- /proc helpers ---------------------------------------------------------
 
 def read(path):
+    # Processes name themselves: a /proc/PID/stat need not be UTF-8.
     try:
-        with open(path) as f:
+        with open(path, errors="surrogateescape") as f:
             return f.read()
     except OSError:
         return None
