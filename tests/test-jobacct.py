@@ -81,12 +81,15 @@ def read_acct(path):
 
 # A job whose processes log their own pids (8): the shell, a child, a
 # daemon (double fork) that logs late, three in parallel, two nested;
-# and subshells that never execute a program.
+# and subshells that never execute a program.  The daemon lives at least
+# 0.2 s and until the shell is gone (reaped: kill -0 finds zombies), so
+# that it ends last however slow the machine is.
 LOGGING_JOB = r"""
 log=$1
 echo $$ >> "$log"
 sh -c 'echo $$ >> "$1"' sh "$log"
-(sh -c 'sleep 0.2; echo $$ >> "$1"' sh "$log" &)
+(sh -c 'sleep 0.2; while kill -0 "$2" 2>/dev/null; do sleep 0.02; done
+        echo $$ >> "$1"' sh "$log" $$ &)
 for i in 1 2 3; do sh -c 'echo $$ >> "$1"' sh "$log" & done
 wait
 sh -c 'sh -c "echo \$\$ >> \"\$1\"" sh "$1"; echo $$ >> "$1"' sh "$log"
