@@ -224,7 +224,6 @@ static int
 read_process(struct relayfork_attribution *a, pid_t pid, uint64_t before_ns,
 	     struct reading *rd)
 {
-	struct procfs_status status = { 0 };
 	struct procfs_stat st;
 	ssize_t n;
 	int dirfd, r;
@@ -264,9 +263,8 @@ read_process(struct relayfork_attribution *a, pid_t pid, uint64_t before_ns,
 	if (procfs_read_ns(dirfd, "pid", &rd->pidns) == 0) {
 		if (rd->pidns == PROCFS_PID_INIT_INO)
 			rd->ns_pid = pid;
-		else if (procfs_read_status(dirfd, &status) == 0 &&
-			 (status.found & PROCFS_STATUS_NSPID))
-			rd->ns_pid = status.ns_pid;
+		else if (procfs_read_nspid(dirfd, &rd->ns_pid) < 0)
+			rd->ns_pid = 0;
 	}
 	r = 0;
 out:

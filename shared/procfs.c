@@ -43,35 +43,6 @@ procfs_parse_stat(const char *text, struct procfs_stat *ret)
 	return 0;
 }
 
-/* "NSpid:\t4711\t12\t1": the pid in each namespace from the initial
- * one down; the last is the task's own namespace's. */
-static void
-parse_nspid(const char *p, struct procfs_status *ret)
-{
-	bool any = false;
-	long last = 0;
-
-	for (;;) {
-		char *end;
-		long v;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p < '0' || *p > '9')
-			break;
-		v = strtol(p, &end, 10);
-		if (v <= 0 || v > INT32_MAX)
-			return;
-		last = v;
-		any = true;
-		p = end;
-	}
-	if (any && (*p == '\n' || *p == '\0')) {
-		ret->ns_pid = (pid_t)last;
-		ret->found |= PROCFS_STATUS_NSPID;
-	}
-}
-
 void
 procfs_parse_status(const char *text, struct procfs_status *ret)
 {
@@ -93,8 +64,6 @@ procfs_parse_status(const char *text, struct procfs_status *ret)
 		} else if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1) {
 			ret->cap_eff = caps;
 			ret->found |= PROCFS_STATUS_CAPEFF;
-		} else if (strncmp(line, "NSpid:", 6) == 0) {
-			parse_nspid(line + 6, ret);
 		}
 		line = strchr(line, '\n');
 		if (line)
@@ -263,6 +232,52 @@ procfs_has_cn_proc(void)
 		found = strncmp(line, "cn_proc", 7) == 0;
 	fclose(f);
 	return found;
+}
+
+int
+procfs_parse_nspid(const char *text, pid_t *ret)
+{
+	const char *p = text;
+	bool any = false;
+	long last = 0;
+
+	while (p && strncmp(p, "NSpid:", 6) != 0) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -ENOENT;
+	for (p += 6;;) {
+		char *end;
+		long v;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		v = strtol(p, &end, 10);
+		if (v <= 0 || v > INT32_MAX)
+			return -ENOENT;
+		last = v;
+		any = true;
+		p = end;
+	}
+	if (!any || (*p != '\n' && *p != '\0'))
+		return -ENOENT;
+	*ret = (pid_t)last;
+	return 0;
+}
+
+int
+procfs_read_nspid(int dirfd, pid_t *ret)
+{
+	char buf[4096];
+	ssize_t n = procfs_read(dirfd, "status", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_nspid(buf, ret);
 }
 
 int

@@ -38,8 +38,6 @@ struct procfs_status {
 	pid_t tgid;
 	uid_t uid[4];		/* real, effective, saved, filesystem */
 	uint64_t cap_eff;
-	/* The last field of NSpid: the pid in the task's own PID namespace. */
-	pid_t ns_pid;
 	unsigned int found;	/* PROCFS_STATUS_* of the fields read */
 };
 
@@ -47,7 +45,6 @@ enum {
 	PROCFS_STATUS_TGID = 1 << 0,
 	PROCFS_STATUS_UID = 1 << 1,
 	PROCFS_STATUS_CAPEFF = 1 << 2,
-	PROCFS_STATUS_NSPID = 1 << 3,
 };
 
 void procfs_parse_status(const char *text, struct procfs_status *ret);
@@ -107,6 +104,16 @@ int procfs_namespace_is_initial(const char *kind);
  * errno when it cannot be read (no /proc, or another network namespace).
  */
 int procfs_has_cn_proc(void);
+
+/*
+ * The last field of the NSpid line of a status file's text: the task's
+ * pid in its own PID namespace (the line lists it from the initial
+ * namespace down).  0 with *ret, or -ENOENT (no such line, or not
+ * numbers).
+ */
+int procfs_parse_nspid(const char *text, pid_t *ret);
+/* The same, read relative to a /proc/PID descriptor; -ESRCH if gone. */
+int procfs_read_nspid(int dirfd, pid_t *ret);
 
 /* The inode of the initial PID namespace (include/linux/proc_ns.h). */
 #define PROCFS_PID_INIT_INO 0xEFFFFFFCu

@@ -67,23 +67,24 @@ test_status(void **state)
 static void
 test_nspid(void **state)
 {
-	struct procfs_status s = { 0 };
+	pid_t pid = 0;
 
 	/* Three namespaces deep: the last is the task's own. */
-	procfs_parse_status("Name:\tsh\nNSpid:\t4711\t12\t1\nUid:\t0\t0\t0\t0\n",
-			    &s);
-	assert_true(s.found & PROCFS_STATUS_NSPID);
-	assert_int_equal(s.ns_pid, 1);
-
-	s = (struct procfs_status){ 0 };
-	procfs_parse_status("NSpid:\t4711\n", &s);
-	assert_int_equal(s.found, PROCFS_STATUS_NSPID);
-	assert_int_equal(s.ns_pid, 4711);
-
-	/* Nothing usable: not found. */
-	s = (struct procfs_status){ 0 };
-	procfs_parse_status("NSpid:\t\nNSpid:\t12 x\nNSpid:\t-3\n", &s);
-	assert_int_equal(s.found, 0);
+	assert_int_equal(procfs_parse_nspid("Name:\tsh\nNSpid:\t4711\t12\t1\n"
+					    "Uid:\t0\t0\t0\t0\n",
+					    &pid),
+			 0);
+	assert_int_equal(pid, 1);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t4711", &pid), 0);
+	assert_int_equal(pid, 4711);
+	/* Nothing usable. */
+	pid = 5;
+	assert_int_equal(procfs_parse_nspid("NSpid:\t\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t12 x\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t-3\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("Name:\tNSpid: 3\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("", &pid), -ENOENT);
+	assert_int_equal(pid, 5);
 }
 
 static void
@@ -161,6 +162,12 @@ test_read_self(void **state)
 		assert_int_equal(stat("/proc/self/ns/pid", &nsst), 0);
 		assert_int_equal(ino, nsst.st_ino);
 		assert_int_equal(procfs_read_ns(dirfd, "nosuch", &ino), -ESRCH);
+		{
+			pid_t ns_pid = 0;
+
+			assert_int_equal(procfs_read_nspid(dirfd, &ns_pid), 0);
+			assert_int_equal(ns_pid, getpid());
+		}
 		close(dirfd);
 		/* /proc is where it is; nothing is mounted as "nosuchfs". */
 		assert_int_equal(procfs_find_mount("proc", mp, sizeof(mp)), 0);
