@@ -801,7 +801,7 @@ relayfork_snapshot_free(struct relayfork_snapshot *snapshot);
 
 /*
  * Job tracking
- * =====
+ * ============
  *
  * A struct relayfork_tracker follows a group of processes, a job: the
  * processes it is given (relayfork_tracker_spawn(), relayfork_tracker_add())
@@ -1035,7 +1035,8 @@ int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
  */
 int relayfork_tracker_get_totals(struct relayfork_tracker *tracker,
 				 struct relayfork_tracker_totals *ret_totals);
-=======
+
+/**
  * Containers and cgroups
  * ======================
  *
