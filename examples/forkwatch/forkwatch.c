@@ -46,6 +46,12 @@ struct watch {
 	bool stale;
 	/* Standard output failed (-errno): nothing more is written. */
 	int out_error;
+	/* --journal; the journal refused an entry (-errno). */
+	struct journal *journal;
+	int journal_error;
+	/* --metrics; the last write failed (-errno), said once. */
+	struct metrics *metrics;
+	int metrics_error;
 };
 
 /* A reader that keeps losing events must not also walk /proc each time. */
@@ -207,6 +213,52 @@ event_proc(struct watch *w, const struct relayfork_event *ev)
 	return proc;
 }
 
+/*
+ * --journal.  An entry the journal refuses is output lost, as a failed
+ * write is: forkwatch stops (the journal blocks rather than refuse when
+ * it is only slow; its socket's buffer is 8M).
+ */
+static void
+journal_send_event(struct watch *w, const struct relayfork_event *ev,
+		   const struct proc *proc,
+		   const struct relayfork_attribution_info *info)
+{
+#ifdef HAVE_LIBSYSTEMD
+	if (w->journal_error == 0)
+		w->journal_error = journal_event(w->journal, ev, proc, info);
+	if (w->journal_error)
+		w->done = true;
+#endif
+}
+
+static void
+journal_send_lost(struct watch *w, const struct relayfork_event *ev)
+{
+#ifdef HAVE_LIBSYSTEMD
+	if (w->journal_error == 0)
+		w->journal_error = journal_lost(w->journal, ev);
+	if (w->journal_error)
+		w->done = true;
+#endif
+}
+
+/* Rewrite --metrics; a failure is said once, the next success says so
+ * too, and forkwatch goes on: the counters are still right. */
+static int
+write_metrics(struct watch *w)
+{
+	int r = metrics_write(w->metrics);
+
+	if (r < 0 && r != w->metrics_error)
+		fprintf(stderr, "forkwatch: writing %s: %s\n", w->cfg.metrics,
+			strerror(-r));
+	else if (r == 0 && w->metrics_error)
+		fprintf(stderr, "forkwatch: writing %s works again\n",
+			w->cfg.metrics);
+	w->metrics_error = r;
+	return r;
+}
+
 static void
 handle(struct watch *w, const struct relayfork_event *ev)
 {
@@ -218,7 +270,11 @@ handle(struct watch *w, const struct relayfork_event *ev)
 	if (ev->type == RELAYFORK_EVENT_LOST) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
-		if (!w->cfg.quiet)
+		if (w->metrics)
+			metrics_count(w->metrics, ev, NULL);
+		if (w->journal)
+			journal_send_lost(w, ev);
+		else if (!w->cfg.quiet)
 			render_lost(&w->render, ev);
 		/* What the lost events did is unknown: ask /proc. */
 		w->stale = w->procs != NULL;
@@ -237,7 +293,12 @@ handle(struct watch *w, const struct relayfork_event *ev)
 	if (shown && !w->done) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
-		if (!w->cfg.quiet)
+		/* No attribution in forkwatch yet: NULL, no groups. */
+		if (w->metrics)
+			metrics_count(w->metrics, ev, NULL);
+		if (w->journal)
+			journal_send_event(w, ev, proc, NULL);
+		else if (!w->cfg.quiet)
 			render_event(&w->render, ev, proc);
 		w->shown++;
 		if (w->cfg.count && w->shown >= w->cfg.count)
@@ -276,6 +337,8 @@ drain(struct watch *w)
 		if (resync(w) < 0 && !w->cfg.quiet)
 			fprintf(stderr, "forkwatch: cannot read /proc after a "
 					"loss; names may be stale\n");
+		else if (w->metrics)
+			metrics_resync(w->metrics);
 	}
 	return r < 0 ? r : n;
 }
@@ -327,6 +390,21 @@ setup(struct watch *w)
 	}
 	if (r == 0 && w->need_procs)
 		r = procs_new(&w->procs);
+#ifdef HAVE_LIBSYSTEMD
+	if (r == 0 && w->cfg.journal) {
+		r = journal_new(&w->journal);
+		if (r < 0) {
+			fprintf(stderr, "forkwatch: the journal's socket: %s\n",
+				strerror(-r));
+			return 1;
+		}
+	}
+#endif
+	if (r == 0 && w->cfg.metrics)
+		r = metrics_new(w->cfg.metrics, &w->metrics);
+	/* A file that cannot be written is said now, not in 15 s. */
+	if (r == 0 && w->metrics && write_metrics(w) < 0)
+		return 1;
 	if (r == 0 && w->cfg.tree)
 		r = relayfork_tracker_new(0, &w->tracker);
 	if (r == 0)
@@ -378,8 +456,9 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 			break;
 		if (pfd[2].revents) {
 			uint64_t ticks;
+			bool tick = read(stats_fd, &ticks, sizeof(ticks)) > 0;
 
-			if (read(stats_fd, &ticks, sizeof(ticks)) > 0) {
+			if (tick && w->cfg.stats) {
 				stats_print(&w->interval, w->procs, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
@@ -387,10 +466,14 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				if (w->out_error)
 					break;
 			}
+			if (tick && w->metrics)
+				write_metrics(w);
 		}
 		if (delay ? n == 0 : pfd[3].revents != 0) {
 			r = drain(w);
 			if (r < 0)
+				break;
+			if (w->journal_error)
 				break;
 			r = 0;
 			/* A full disk, or the reader went away: stop. */
@@ -400,6 +483,15 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 		}
 	}
 	return r;
+}
+
+static void
+free_outputs(struct watch *w)
+{
+#ifdef HAVE_LIBSYSTEMD
+	journal_free(w->journal);
+#endif
+	metrics_free(w->metrics);
 }
 
 int
@@ -449,6 +541,7 @@ main(int argc, char **argv)
 		relayfork_snapshot_free(w.snapshot);
 		procs_free(w.procs);
 		relayfork_tracker_free(w.tracker);
+		free_outputs(&w);
 		return 1;
 	}
 
@@ -464,7 +557,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
 	if (w.cfg.stats && !w.out_error)
 		stats_print(&w.stats, w.procs, stdout, w.cfg.json, now_ns(), true);
-	r = exit_status(r < 0 ? 1 : 0, w.out_error);
+	if (w.journal_error)
+		fprintf(stderr, "forkwatch: writing to the journal: %s\n",
+			strerror(-w.journal_error));
+	/* The counters at the end: the last file must be written. */
+	if (w.metrics && write_metrics(&w) < 0)
+		r = -EIO;
+	r = exit_status(r < 0 || w.journal_error ? 1 : 0, w.out_error);
 
 	relayfork_monitor_unref(w.monitor);
 	relayfork_snapshot_free(w.snapshot);
@@ -472,6 +571,7 @@ main(int argc, char **argv)
 	stats_free(&w.stats);
 	stats_free(&w.interval);
 	relayfork_tracker_free(w.tracker);
+	free_outputs(&w);
 	if (duration_fd >= 0)
 		close(duration_fd);
 	if (stats_fd >= 0)

@@ -35,7 +35,16 @@ struct config {
 	uint64_t count;		/* 0 for none */
 	size_t buffer;		/* 0 for the library's default */
 	bool check;
+	bool journal;		/* --journal: events to the journal */
+	const char *metrics;	/* --metrics FILE, NULL for none */
 };
+
+/* Built with libsystemd: --journal can work. */
+#ifdef HAVE_LIBSYSTEMD
+#define JOURNAL_BUILT true
+#else
+#define JOURNAL_BUILT false
+#endif
 
 /* options.c: the command line.  Returns -1 to go on, or an exit status
  * (0 after --help/--version, 2 on a usage error, with a message). */
@@ -116,6 +125,60 @@ void render_sync_clock(struct render *r);
 void render_event(struct render *r, const struct relayfork_event *ev,
 		  const struct proc *proc);
 void render_lost(struct render *r, const struct relayfork_event *ev);
+/* The human line without its time and newline, to @out. */
+void render_line(struct render *r, FILE *out, const struct relayfork_event *ev,
+		 const struct proc *proc);
+void render_lost_line(FILE *out, const struct relayfork_event *ev);
+/* The parent a line shows (0 when unknown). */
+pid_t render_ppid(const struct relayfork_event *ev, const struct proc *proc);
+/* "overflow", "sequence" or "unknown". */
+const char *render_lost_reason(const struct relayfork_event *ev);
+
+/*
+ * journal.c: --journal, each event as a journal entry with fields.
+ * @info: where the process belongs, NULL when attribution is off.
+ * 0 or -errno (the journal refused the entry: nothing more is sent).
+ */
+struct journal;
+
+int journal_new(struct journal **ret);
+void journal_free(struct journal *j);
+int journal_event(struct journal *j, const struct relayfork_event *ev,
+		  const struct proc *proc,
+		  const struct relayfork_attribution_info *info);
+int journal_lost(struct journal *j, const struct relayfork_event *ev);
+
+/*
+ * metrics.c: --metrics FILE, counters in the Prometheus text format,
+ * rewritten whole (a temporary file renamed over it).
+ */
+struct metrics;
+
+int metrics_new(const char *path, struct metrics **ret);
+void metrics_free(struct metrics *m);
+/* A shown event (or a loss); @info as for journal_event(). */
+void metrics_count(struct metrics *m, const struct relayfork_event *ev,
+		   const struct relayfork_attribution_info *info);
+/* The process table was read from /proc again after a loss. */
+void metrics_resync(struct metrics *m);
+/* Write the file now: 0 or -errno. */
+int metrics_write(struct metrics *m);
+
+/*
+ * groups.c: events per container or unit for the metrics, with a
+ * bounded number of series: the busiest GROUPS_TOP have their own,
+ * the rest are counted together as "other".
+ */
+#define GROUPS_TOP 20
+
+struct groups;
+
+int groups_new(size_t top, struct groups **ret);
+void groups_free(struct groups *g);
+void groups_count(struct groups *g, const struct relayfork_attribution_info *info);
+/* Choose the series for the next file (the busiest since the last
+ * call), then write them, each under @name with its labels. */
+void groups_write(struct groups *g, FILE *out, const char *name);
 
 /* stats.c: counts for -S and -q. */
 struct forker {

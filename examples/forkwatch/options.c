@@ -21,6 +21,10 @@
  */
 #define STATS_INTERVAL_MIN 0.1
 
+/* --metrics without --stats-interval: Prometheus's default scrape
+ * interval, so that a scrape is never much older than the file. */
+#define METRICS_INTERVAL 15.0
+
 /* -e names, as library event masks; "thread" is not an event type. */
 static const struct {
 	const char *name;
@@ -206,6 +210,11 @@ options_usage(FILE *out)
 	      "      --stats-interval SECONDS\n"
 	      "                         and one every SECONDS (at least 0.1)\n"
 	      "  -q, --quiet            no per-event lines; implies --stats\n"
+	      "      --journal          each event as a journal entry with fields,\n"
+	      "                         instead of a line\n"
+	      "      --metrics FILE     counters for Prometheus (node_exporter's textfile\n"
+	      "                         collector), rewritten every --stats-interval\n"
+	      "                         (default 15 s) and at exit\n"
 	      "Stopping:\n"
 	      "  -d, --duration SECONDS stop after this long\n"
 	      "  -n, --count N          stop after N events\n"
@@ -223,6 +232,8 @@ enum {
 	OPT_NO_COLOR = 256,
 	OPT_STATS_INTERVAL,
 	OPT_CHECK,
+	OPT_JOURNAL,
+	OPT_METRICS,
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -258,11 +269,13 @@ options_parse(int argc, char **argv, struct config *cfg)
 		{ "count", required_argument, NULL, 'n' },
 		{ "buffer", required_argument, NULL, 'b' },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "journal", no_argument, NULL, OPT_JOURNAL },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	bool no_color = false;
+	bool no_color = false, interval_given = false;
 	int c;
 
 	*cfg = (struct config){ .show = { .mask = RELAYFORK_EVENTS_ALL |
@@ -317,7 +330,7 @@ options_parse(int argc, char **argv, struct config *cfg)
 				return usage_error("--stats-interval must be at "
 						   "least %g seconds, not '%s'",
 						   STATS_INTERVAL_MIN, optarg);
-			cfg->stats = true;
+			interval_given = true;
 			break;
 		case 'q':
 			cfg->quiet = true;
@@ -342,6 +355,19 @@ options_parse(int argc, char **argv, struct config *cfg)
 		case OPT_CHECK:
 			cfg->check = true;
 			break;
+		case OPT_JOURNAL:
+			if (!JOURNAL_BUILT) {
+				fputs("forkwatch: --journal: this forkwatch was "
+				      "built without libsystemd\n", stderr);
+				return 1;
+			}
+			cfg->journal = true;
+			break;
+		case OPT_METRICS:
+			if (*optarg == '\0')
+				return usage_error("--metrics takes a file name");
+			cfg->metrics = optarg;
+			break;
 		case 'h':
 			options_usage(stdout);
 			return 0;
@@ -360,6 +386,14 @@ options_parse(int argc, char **argv, struct config *cfg)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (cfg->pid && cfg->tree)
 		return usage_error("--pid and --tree exclude each other");
+	if (cfg->journal && cfg->quiet)
+		return usage_error("--journal and --quiet exclude each other");
+	/* The interval is the summaries', or, with --metrics, the file's:
+	 * an agent writing metrics prints no summaries unless asked. */
+	if (interval_given && !cfg->metrics)
+		cfg->stats = true;
+	if (cfg->metrics && !interval_given)
+		cfg->stats_interval = METRICS_INTERVAL;
 	cfg->color = !no_color && !cfg->json && isatty(STDOUT_FILENO) &&
 		     !getenv("NO_COLOR");
 	return -1;

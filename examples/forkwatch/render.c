@@ -97,8 +97,8 @@ main_thread_leaves(const struct relayfork_event *ev)
 /* The parent to show: the kernel's word where the event carries one;
  * for a thread, the process it belongs to; for the end of a process
  * whose last thread was not its main one, the process's parent. */
-static pid_t
-event_ppid(const struct relayfork_event *ev, const struct proc *proc)
+pid_t
+render_ppid(const struct relayfork_event *ev, const struct proc *proc)
 {
 	if (process_end(ev) && ev->pid != ev->tgid)
 		return proc ? proc->ppid : 0;
@@ -225,13 +225,13 @@ print_header(struct render *r)
 	r->header_done = true;
 }
 
-static void
-render_human(struct render *r, const struct relayfork_event *ev,
-	     const struct proc *proc)
+/* The columns after TIME: the line, and the journal's MESSAGE. */
+void
+render_line(struct render *r, FILE *out, const struct relayfork_event *ev,
+	    const struct proc *proc)
 {
-	struct timespec wall = wall_time(r, ev->timestamp_ns);
 	const char *name = relayfork_event_type_name((int)ev->type);
-	char time_buf[16], info[64], user_buf[32], dur[16] = "";
+	char info[64], user_buf[32], dur[16] = "";
 	const char *user = "-";
 	/* Thread-level: the event of a thread, or of a main thread that
 	 * leaves before the others; the end of a process is the process's. */
@@ -239,35 +239,45 @@ render_human(struct render *r, const struct relayfork_event *ev,
 		      main_thread_leaves(ev);
 	/* A process is shown by its pid, whichever thread ended it. */
 	pid_t pid = process_end(ev) ? ev->tgid : ev->pid;
-	pid_t ppid = event_ppid(ev, proc);
-	struct tm tm;
+	pid_t ppid = render_ppid(ev, proc);
 	double life;
 	size_t width;
 
-	if (!r->header_done)
-		print_header(r);
-	localtime_r(&wall.tv_sec, &tm);
-	strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
 	if (proc && proc->uid_known)
 		user = user_name(proc->uid, user_buf, sizeof(user_buf));
 	if (lifetime(ev, proc, &life))
 		snprintf(dur, sizeof(dur), "%.3fs", life);
 	describe(ev, info, sizeof(info));
 
-	fprintf(r->out, "%s.%06ld %s%-8s%s %7d ", time_buf,
-		wall.tv_nsec / 1000, r->color ? event_color(ev) : "", name,
+	fprintf(out, "%s%-8s%s %7d ", r->color ? event_color(ev) : "", name,
 		r->color ? COLOR_RESET : "", (int)pid);
 	if (ppid)
-		fprintf(r->out, "%7d", (int)ppid);
+		fprintf(out, "%7d", (int)ppid);
 	else
-		fprintf(r->out, "%7s", "-");
-	fprintf(r->out, " %-6s ",
+		fprintf(out, "%7s", "-");
+	fprintf(out, " %-6s ",
 		thread ? "thread" : (proc && proc->kthread ? "kernel" : "proc"));
 	/* User names come from the user database: anyone's text too. */
-	width = text_escape(r->out, user, strlen(user));
-	fprintf(r->out, "%*s %9s  %-26s ", width < 10 ? (int)(10 - width) : 0,
+	width = text_escape(out, user, strlen(user));
+	fprintf(out, "%*s %9s  %-26s ", width < 10 ? (int)(10 - width) : 0,
 		"", dur, info);
-	print_process(r->out, ev, proc);
+	print_process(out, ev, proc);
+}
+
+static void
+render_human(struct render *r, const struct relayfork_event *ev,
+	     const struct proc *proc)
+{
+	struct timespec wall = wall_time(r, ev->timestamp_ns);
+	char time_buf[16];
+	struct tm tm;
+
+	if (!r->header_done)
+		print_header(r);
+	localtime_r(&wall.tv_sec, &tm);
+	strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
+	fprintf(r->out, "%s.%06ld ", time_buf, wall.tv_nsec / 1000);
+	render_line(r, r->out, ev, proc);
 	fputc('\n', r->out);
 }
 
@@ -314,8 +324,8 @@ render_json(struct render *r, const struct relayfork_event *ev,
 		"\"thread\":%s",
 		(unsigned)ev->cpu, (unsigned)ev->seq, (int)ev->pid,
 		(int)ev->tgid, thread ? "true" : "false");
-	if (event_ppid(ev, proc))
-		fprintf(out, ",\"ppid\":%d", (int)event_ppid(ev, proc));
+	if (render_ppid(ev, proc))
+		fprintf(out, ",\"ppid\":%d", (int)render_ppid(ev, proc));
 	else
 		fputs(",\"ppid\":null", out);
 	if (proc && proc->uid_known)
@@ -399,8 +409,8 @@ render_event(struct render *r, const struct relayfork_event *ev,
 		render_human(r, ev, proc);
 }
 
-static const char *
-lost_reason(const struct relayfork_event *ev)
+const char *
+render_lost_reason(const struct relayfork_event *ev)
 {
 	switch (ev->u.lost.reason) {
 	case RELAYFORK_LOST_OVERFLOW:
@@ -418,14 +428,21 @@ render_lost(struct render *r, const struct relayfork_event *ev)
 	if (r->json) {
 		json_common(r, ev);
 		fprintf(r->out, ",\"count\":%llu,\"reason\":\"%s\"}\n",
-			(unsigned long long)ev->u.lost.count, lost_reason(ev));
+			(unsigned long long)ev->u.lost.count, render_lost_reason(ev));
 		return;
 	}
 	if (!r->header_done)
 		print_header(r);
 	fprintf(r->out, "%s", r->color ? COLOR_LOST : "");
+	render_lost_line(r->out, ev);
+	fprintf(r->out, "%s\n", r->color ? COLOR_RESET : "");
+}
+
+void
+render_lost_line(FILE *out, const struct relayfork_event *ev)
+{
 	if (ev->u.lost.count)
-		fprintf(r->out, "LOST %llu events (%s)",
+		fprintf(out, "LOST %llu events (%s)",
 			(unsigned long long)ev->u.lost.count,
 			ev->u.lost.reason == RELAYFORK_LOST_SEQUENCE
 				? "the kernel could not send them"
@@ -433,6 +450,5 @@ render_lost(struct render *r, const struct relayfork_event *ev)
 				  "overflowed; try a larger --buffer");
 	else
 		fputs("LOST events (the receive buffer overflowed; the kernel "
-		      "cannot tell how many)", r->out);
-	fprintf(r->out, "%s\n", r->color ? COLOR_RESET : "");
+		      "cannot tell how many)", out);
 }
