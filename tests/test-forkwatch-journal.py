@@ -65,6 +65,26 @@ def wait_for_entry(pred, timeout=15, **match):
     raise AssertionError("no such entry for %r" % (match,))
 
 
+def journal_usage():
+    """Bytes used and entries in the journal files, from their headers
+    (systemd's journal-def.h: n_entries at 152, tail_object_offset at
+    136, and the last object's size 8 bytes into it): the files
+    themselves are allocated in 8M steps."""
+    used = entries = 0
+    for d, _, names in os.walk(JOURNAL_DIR):
+        for n in names:
+            if not n.endswith(".journal"):
+                continue
+            with open(os.path.join(d, n), "rb") as f:
+                head = f.read(160)
+                assert head[:8] == b"LPKSHHRH", n
+                tail = int.from_bytes(head[136:144], "little")
+                f.seek(tail + 8)
+                used += tail + int.from_bytes(f.read(8), "little")
+                entries += int.from_bytes(head[152:160], "little")
+    return used, entries
+
+
 def spawn(argv):
     p = subprocess.Popen(argv)
     p.wait()
@@ -110,10 +130,14 @@ def check_entries():
         assert status == -9
         # A command line with an escape and a newline in it.
         odd, _ = spawn(["sh", "-c", "exit 5", "x\x1b[2Jy\nz"])
+        wait_for_entry(lambda e: True, RELAYFORK_PID=str(odd),
+                       RELAYFORK_EVENT="exit")
         # Many more, for the size of an entry.
-        many = [spawn(["sh", "-c", "exit 0"])[0] for _ in range(100)]
+        used_before, entries_before = journal_usage()
+        many = [spawn(["sh", "-c", "exit 0"])[0] for _ in range(200)]
         wait_for_entry(lambda e: True, RELAYFORK_PID=str(many[-1]),
                        RELAYFORK_EVENT="exit")
+        used_after, entries_after = journal_usage()
     finally:
         watch.send_signal(signal.SIGTERM)
         assert watch.wait(timeout=30) == 0, "forkwatch --journal failed"
@@ -177,11 +201,15 @@ def check_entries():
     export = subprocess.run(["journalctl", "-D", JOURNAL_DIR, "-o", "export",
                              "--no-pager", "SYSLOG_IDENTIFIER=forkwatch"],
                             capture_output=True, timeout=60).stdout
-    size = sum(os.path.getsize(os.path.join(d, n))
-               for d, _, names in os.walk(JOURNAL_DIR) for n in names)
-    print("entries: %d; export format %.0f bytes per entry; journal files "
-          "%d bytes in all (every entry of the journal, its own included)" %
-          (len(entries), len(export) / len(entries), size))
+    added = entries_after - entries_before
+    assert added >= 3 * len(many), (added, len(many))
+    print("entries: %d; export format (systemd-journal-upload) %.0f bytes "
+          "per entry, JSON %.0f; journal file %.0f bytes per entry "
+          "(%d bytes for the %d entries of %d processes)" %
+          (len(entries), len(export) / len(entries),
+           sum(len(json.dumps(e)) for e in entries) / len(entries),
+           (used_after - used_before) / added, used_after - used_before,
+           added, len(many)))
 
 
 def inside():
