@@ -176,8 +176,8 @@ struct groups;
 int groups_new(size_t top, struct groups **ret);
 void groups_free(struct groups *g);
 void groups_count(struct groups *g, const struct relayfork_attribution_info *info);
-/* Choose the series for the next file (the busiest since the last
- * call), then write them, each under @name with its labels. */
+/* Write the series, each under @name with its labels; then choose
+ * those of the next file (the busiest since the last call). */
 void groups_write(struct groups *g, FILE *out, const char *name);
 
 /* stats.c: counts for -S and -q. */

@@ -6,18 +6,23 @@
  * scrapes a fleet of them.
  *
  * The busiest groups (at most @top) have a series each; every other
- * group's events are counted in one series, unit="other".  Which groups
- * are the busiest is decided again at each write, from the events since
- * the last one, and every series must still only go up:
+ * group's events are counted in one series, unit="other".  A group seen
+ * while a series is free takes it at once; otherwise which groups are
+ * the busiest is decided again after each write, from the events since
+ * the one before, for the next.  Every series only goes up:
  *
- *  - a group that gets a series starts it where it left it (at 0 the
- *    first time); its events counted in "other" meanwhile stay there;
  *  - a group that loses its series (a busier one took it) has its next
- *    events counted in "other", which only grows.
+ *    events counted in "other", which only grows; its series is no
+ *    longer written, but its value is remembered;
+ *  - a group that gets a series takes it up where it left it (at 0 the
+ *    first time); its events counted in "other" meanwhile stay there.
  *
- * So each event is counted once, in its group's series or in "other",
- * and sum() over the series is the total.  A group's remembered value
- * is forgotten only when the table is full and the group was idle since
+ * So each event is counted once, and between two files the series that
+ * are in the second went up, together, by the events in between: what
+ * Prometheus's rate() and increase() over the series sum to.  The
+ * deciding comes after the write so that a series that is about to go
+ * is written with its last events first.  A group's remembered value is
+ * forgotten only when the table is full and the group was idle since
  * the last write; if it comes back and gets a series again, that series
  * restarts at 0, which Prometheus takes for a counter reset.
  */
@@ -225,7 +230,6 @@ groups_write(struct groups *g, FILE *out, const char *name)
 {
 	size_t i;
 
-	rerank(g);
 	for (i = 0; i < g->n; i++) {
 		const struct group *e = &g->g[i];
 		const char *runtime = relayfork_runtime_name((int)e->runtime);
@@ -241,4 +245,5 @@ groups_write(struct groups *g, FILE *out, const char *name)
 	/* Units end in .service, .scope or .slice: "other" is none. */
 	fprintf(out, "%s{runtime=\"\",container=\"\",unit=\"other\"} %llu\n",
 		name, (unsigned long long)g->other);
+	rerank(g);
 }
