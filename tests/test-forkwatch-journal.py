@@ -259,6 +259,9 @@ def main():
     if "without libsystemd" in r.stderr:
         print("skipping: forkwatch was built without libsystemd")
         return SKIP
+    r = subprocess.run([FORKWATCH, "--journal", "-q"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2 and "exclude each other" in r.stderr, r.stderr
     if os.geteuid() != 0:
         print("skipping: mounts need root")
         return SKIP

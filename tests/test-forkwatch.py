@@ -139,6 +139,7 @@ def test_help_and_version():
     for opt in ["--events", "--pid", "--tree", "--uid", "--comm", "--json",
                 "--no-color", "--stats", "--stats-interval", "--quiet",
                 "--duration", "--count", "--buffer", "--check", "--help",
+                "--journal", "--metrics",
                 "--version"]:
         assert opt in r.stdout, opt
     r = run_forkwatch("--version")
@@ -176,7 +177,8 @@ def test_bad_options_exit_2():
         ["--buffer", "0"], ["--buffer", "1X"], ["--buffer", "99G"],
         ["--buffer", "8MB"], ["--stats-interval", "0"],
         ["--pid", "1", "--tree", "1"], ["--frobnicate"], ["-Z"],
-        ["extra-argument"], ["-e"], ["--duration"],
+        ["extra-argument"], ["-e"], ["--duration"], ["--metrics", ""],
+        ["--metrics"],
     ]
     for args in bad:
         r = run_forkwatch(*args)
