@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <cmocka.h>
 
 #include "helpers.h"
@@ -45,6 +47,7 @@ struct daemon {
 static struct {
 	pid_t pid;
 	char dir[64];
+	bool group; /* a group's, stopped by its teardown */
 } running[8];
 
 static bool
@@ -88,14 +91,15 @@ wait_served(const struct daemon *d)
 	assert_true(is_served(d));
 }
 
+/* Stop the daemons left running (a test's only, or all). */
 static void
-stop_leftover_daemons(void)
+stop_daemons(bool all)
 {
 	char log[96];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (!running[i].pid)
+		if (!running[i].pid || (running[i].group && !all))
 			continue;
 		kill(running[i].pid, SIGKILL);
 		waitpid(running[i].pid, NULL, 0);
@@ -105,7 +109,14 @@ stop_leftover_daemons(void)
 		snprintf(log, sizeof(log), "%s.log", running[i].dir);
 		unlink(log);
 		running[i].pid = 0;
+		running[i].group = false;
 	}
+}
+
+static void
+stop_leftover_daemons(void)
+{
+	stop_daemons(true);
 }
 
 static void
@@ -120,8 +131,10 @@ track(struct daemon *d, bool on)
 				 d->dir);
 			return;
 		}
-		if (!on && running[i].pid == d->pid)
+		if (!on && running[i].pid == d->pid) {
 			running[i].pid = 0;
+			running[i].group = false;
+		}
 	}
 }
 
@@ -178,21 +191,39 @@ daemon_stop(struct daemon *d)
 	daemon_stop_with(d, SIGTERM);
 }
 
+/*
+ * Write all of len bytes as stdio does: a short write is followed by
+ * another with the rest.  0 or -errno of the write that failed.
+ */
+static int
+write_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Open, write, close: the write's error, or close's (the processes
+ * file applies an incomplete last line at close). */
 static int
 write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-	int r = 0;
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
+	r = write_all(fd, text, strlen(text));
+	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	else if ((size_t)n != strlen(text))
-		r = -EIO;
-	close(fd);
 	return r;
 }
 
@@ -200,7 +231,7 @@ write_file(const char *path, const char *text)
 static const char *
 read_file(const char *path)
 {
-	static char buf[8192];
+	static char buf[65536];
 	size_t len = 0;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -334,12 +365,23 @@ free_pid(void)
 	return -1;
 }
 
+static void
+daemon_mark_group(const struct daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i].pid == d->pid)
+			running[i].group = true;
+}
+
 static int
 group_setup(void **state)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 
 	daemon_start_at(d, NULL);
+	daemon_mark_group(d);
 	*state = d;
 	return 0;
 }
@@ -350,6 +392,7 @@ group_setup_user_writes(void **state)
 	struct daemon *d = calloc(1, sizeof(*d));
 
 	daemon_start_at(d, "--allow-user-writes");
+	daemon_mark_group(d);
 	*state = d;
 	return 0;
 }
@@ -538,10 +581,13 @@ test_bad_writes_change_nothing(void **state)
 	/* A pid no process has. */
 	snprintf(text, sizeof(text), "%d", (int)free_pid());
 	assert_int_equal(write_file(d->processes, text), -ESRCH);
-	/* One bad request spoils the whole write. */
-	snprintf(text, sizeof(text), "%d\n%d\n", (int)getpid(), (int)free_pid());
+	/* One bad request spoils its whole line. */
+	snprintf(text, sizeof(text), "%d %d\n", (int)getpid(), (int)free_pid());
 	assert_int_equal(write_file(d->processes, text), -ESRCH);
-	snprintf(text, sizeof(text), "-%d\nxyz\n", (int)a);
+	snprintf(text, sizeof(text), "-%d xyz\n", (int)a);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+	/* A pid twice in a line. */
+	snprintf(text, sizeof(text), "%d -%d\n", (int)a, (int)a);
 	assert_int_equal(write_file(d->processes, text), -EINVAL);
 	assert_string_equal(read_file(d->processes), before);
 
@@ -880,6 +926,9 @@ test_options(void **state)
 	assert_int_equal(run_options("--signal abc"), 2);
 	assert_int_equal(run_options("-m relative/path"), 2);
 	assert_int_equal(run_options("extra-argument"), 2);
+	assert_int_equal(run_options("--max-per-user 0"), 2);
+	assert_int_equal(run_options("--max-targets x"), 2);
+	assert_int_equal(run_options("--max-targets 99999999999"), 2);
 }
 
 /*
@@ -954,6 +1003,1022 @@ test_buffer_sizes(void **state)
 	}
 }
 
+/*
+ * Processes a test started, killed and reaped after it (by
+ * test_teardown()), even when it failed.
+ */
+static pid_t children[1024];
+
+static void
+track_child(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (!children[i]) {
+			children[i] = pid;
+			return;
+		}
+	fail_msg("too many children");
+}
+
+/* Kill and reap pid, a tracked child. */
+static void
+kill_child(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+/* After every test of the groups that start daemons of their own: what
+ * a failed test left behind goes. */
+static int
+test_teardown(void **state)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (children[i])
+			kill_child(children[i]);
+	stop_daemons(false);
+	return 0;
+}
+
+/* Become user uid (its own group, no others). */
+static int
+become(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+write_text_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write_all(fd, text, strlen(text));
+	close(fd);
+	return r;
+}
+
+/*
+ * As user uid, enter a user namespace of its own and be its root, with
+ * every capability there (what `unshare -Ur` does).
+ */
+static int
+enter_userns(uid_t uid)
+{
+	char map[64];
+
+	/* The uid change made the process undumpable: its /proc files,
+	 * uid_map among them, would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_text_file("/proc/self/setgroups", "deny") < 0 ||
+	    write_text_file("/proc/self/uid_map", map) < 0 ||
+	    write_text_file("/proc/self/gid_map", map) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * write_file() as user uid, in a user namespace of its own if userns:
+ * 0 or -errno.
+ */
+static int
+write_as(uid_t uid, bool userns, const char *path, const char *text)
+{
+	pid_t child = fork();
+	int status;
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		int r;
+
+		if (become(uid) < 0 || (userns && enter_userns(uid) < 0))
+			_exit(200);
+		r = write_file(path, text);
+		_exit(r < 0 ? -r : 0);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 200);
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * A process of user uid (root for 0) that blocks the signal and waits,
+ * tracked; returns once it runs as that user.
+ */
+static pid_t
+spawn_process(uid_t uid)
+{
+	pid_t parent = getpid(), pid;
+	int ready[2];
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(ready[0]);
+		if (uid && become(uid) < 0)
+			_exit(1);
+		/* After the uid change, which clears the setting. */
+		die_with_parent(parent);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	track_child(pid);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+/* "%d %d ... \n", the processes file's listing of these pids. */
+static const char *
+listing(const pid_t *pids, int n)
+{
+	static char buf[8192];
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d ",
+					(int)pids[i]);
+	snprintf(buf + len, sizeof(buf) - len, "\n");
+	return buf;
+}
+
+/* A counter's value in the stats file. */
+static unsigned long long
+stats_counter(const struct daemon *d, const char *name)
+{
+	const char *stats = read_file(d->stats), *p;
+	unsigned long long v = 0;
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s ", name);
+	p = strstr(stats, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "%llu", &v), 1);
+	return v;
+}
+
+/*
+ * A setuid-root program of the test's own, built once with cc(1) into a
+ * directory of its own, removed at exit:
+ *   helper write TEXT   writes TEXT to its standard error; exits with
+ *                       write's errno (0 when it succeeded);
+ *   helper hold FD      becomes root wholly (real, effective and saved
+ *                       uid), writes -1 to FD, then the child pid of each
+ *                       forwarded signal it receives (its mask, inherited,
+ *                       blocks SIGRTMIN), until its parent is gone.
+ */
+static const char helper_source[] =
+	"#include <errno.h>\n"
+	"#include <signal.h>\n"
+	"#include <stdlib.h>\n"
+	"#include <string.h>\n"
+	"#include <time.h>\n"
+	"#include <unistd.h>\n"
+	"int main(int argc, char **argv) {\n"
+	"	if (argc == 3 && strcmp(argv[1], \"write\") == 0) {\n"
+	"		size_t len = strlen(argv[2]);\n"
+	"		ssize_t n = write(2, argv[2], len);\n"
+	"		return n < 0 ? errno : (size_t)n == len ? 0 : 255;\n"
+	"	}\n"
+	"	if (argc == 3 && strcmp(argv[1], \"hold\") == 0) {\n"
+	"		struct timespec ts = { 0, 100000000 };\n"
+	"		pid_t parent = getppid();\n"
+	"		int fd = atoi(argv[2]), v = -1;\n"
+	"		sigset_t set;\n"
+	"		siginfo_t si;\n"
+	"		if (setresuid(0, 0, 0) < 0)\n"
+	"			return 1;\n"
+	"		sigemptyset(&set);\n"
+	"		sigaddset(&set, SIGRTMIN);\n"
+	"		sigprocmask(SIG_BLOCK, &set, NULL);\n"
+	"		if (write(fd, &v, sizeof(v)) != sizeof(v))\n"
+	"			return 2;\n"
+	"		while (getppid() == parent) {\n"
+	"			if (sigtimedwait(&set, &si, &ts) < 0)\n"
+	"				continue;\n"
+	"			v = si.si_value.sival_int;\n"
+	"			if (si.si_code == SI_ASYNCIO &&\n"
+	"			    write(fd, &v, sizeof(v)) != sizeof(v))\n"
+	"				return 3;\n"
+	"		}\n"
+	"		return 0;\n"
+	"	}\n"
+	"	return 100;\n"
+	"}\n";
+
+static char helper_dir[64], helper_path[96];
+
+static void
+remove_helper(void)
+{
+	char src[96];
+
+	if (!helper_dir[0])
+		return;
+	snprintf(src, sizeof(src), "%s/helper.c", helper_dir);
+	unlink(src);
+	unlink(helper_path);
+	rmdir(helper_dir);
+	helper_dir[0] = helper_path[0] = '\0';
+}
+
+/* The helper's path; skips the test where it cannot be built. */
+static const char *
+setuid_helper(void)
+{
+	char src[96], cmd[320];
+	struct statvfs vfs;
+	FILE *f;
+
+	if (helper_path[0])
+		return helper_path;
+	strcpy(helper_dir, "/tmp/relayforkd-helper-XXXXXX");
+	assert_non_null(mkdtemp(helper_dir));
+	/* The users run it. */
+	assert_int_equal(chmod(helper_dir, 0755), 0);
+	snprintf(src, sizeof(src), "%s/helper.c", helper_dir);
+	snprintf(helper_path, sizeof(helper_path), "%s/helper", helper_dir);
+	f = fopen(src, "we");
+	assert_non_null(f);
+	fputs(helper_source, f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "cc -o %s %s >/dev/null 2>&1", helper_path,
+		 src);
+	if (system(cmd) != 0 || statvfs(helper_dir, &vfs) < 0 ||
+	    (vfs.f_flag & ST_NOSUID)) {
+		remove_helper();
+		fprintf(stderr, "skipping: no C compiler, or /tmp is nosuid\n");
+		skip();
+	}
+	assert_int_equal(chown(helper_path, 0, 0), 0);
+	assert_int_equal(chmod(helper_path, 04755), 0);
+	return helper_path;
+}
+
+/*
+ * Item: user namespaces.  The root of a user namespace of its own has
+ * every capability there, CAP_KILL too, but may signal only what its
+ * uid may outside: it registers no other user's process, unregisters no
+ * other user's registration, and nobody registers the daemon.
+ */
+static void
+test_userns_root_is_its_user(void **state)
+{
+	struct daemon d = { 0 };
+	pid_t root, root_reg, other, own, expect[3];
+	char text[64];
+
+	daemon_start_at(&d, "-u");
+	root = spawn_process(0);
+	root_reg = spawn_process(0);
+	other = spawn_process(4272);
+	own = spawn_process(4271);
+	assert_int_equal(write_pid(d.processes, false, root_reg), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)other);
+	assert_int_equal(write_as(4272, false, d.processes, text), 0);
+
+	/* `unshare -Ur sh -c 'echo PID > processes'` as user 4271. */
+	snprintf(text, sizeof(text), "%d\n", (int)root);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "%d\n", (int)d.pid);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "-%d\n", (int)root_reg);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "-%d\n", (int)other);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	/* Its own process: the same uid, seen from outside. */
+	snprintf(text, sizeof(text), "%d\n", (int)own);
+	assert_int_equal(write_as(4271, true, d.processes, text), 0);
+	expect[0] = root_reg;
+	expect[1] = other;
+	expect[2] = own;
+	assert_string_equal(read_file(d.processes), listing(expect, 3));
+
+	/* The daemon is nobody's to register: its next fork would kill it. */
+	assert_int_equal(write_pid(d.processes, false, d.pid), -EPERM);
+	/* Another user, in a namespace or not, leaves 4271's registration
+	 * alone; 4271 itself may drop it. */
+	snprintf(text, sizeof(text), "-%d\n", (int)own);
+	assert_int_equal(write_as(4272, true, d.processes, text), -EPERM);
+	assert_int_equal(write_as(4272, false, d.processes, text), -EPERM);
+	assert_int_equal(write_as(4271, false, d.processes, text), 0);
+	/* Root may drop any. */
+	snprintf(text, sizeof(text), "-%d -%d\n", (int)root_reg, (int)other);
+	assert_int_equal(write_file(d.processes, text), 0);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/*
+ * Item: whose credentials.  `umount PID 2>processes` as a user: a
+ * setuid-root program writes to a file the user opened, and the user's
+ * right is what counts.  A file root opened stays root's in a user's
+ * hands.
+ */
+static void
+test_opener_credentials_count(void **state)
+{
+	struct daemon d = { 0 };
+	const char *helper;
+	char text[64];
+	pid_t root, child;
+	int status, fd;
+
+	helper = setuid_helper();
+	daemon_start_at(&d, "-u");
+	root = spawn_process(0);
+	snprintf(text, sizeof(text), "%d\n", (int)root);
+
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (become(4275) < 0)
+			_exit(200);
+		fd = open(d.processes, O_WRONLY);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(201);
+		execl(helper, "helper", "write", text, (char *)NULL);
+		_exit(202);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EPERM);
+	assert_string_equal(read_file(d.processes), "\n");
+
+	fd = open(d.processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (become(4275) < 0)
+			_exit(200);
+		_exit(write_all(fd, text, strlen(text)) < 0 ? 1 : 0);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d.processes), listing(&root, 1));
+	assert_int_equal(write_pid(d.processes, true, root), 0);
+	daemon_stop(&d);
+}
+
+/* A child of ours that runs sleep(1) as user uid (root for 0) with the
+ * signal blocked (the mask outlives exec): cheap, even when the test
+ * runs under valgrind. */
+static pid_t
+spawn_sleeper(uid_t uid)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (uid && become(uid) < 0)
+			_exit(1);
+		die_with_parent(parent);
+		execl("/bin/sleep", "sleep", "600", (char *)NULL);
+		_exit(127);
+	}
+	track_child(pid);
+	return pid;
+}
+
+/* A field of /proc/PID/io (such as "syscr"), -1 if unreadable. */
+static long
+proc_io(pid_t pid, const char *field)
+{
+	char path[64], line[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0 &&
+		    line[strlen(field)] == ':')
+			v = atol(line + strlen(field) + 1);
+	fclose(f);
+	return v;
+}
+
+/* The state letter of /proc/PID/stat. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * Item: the process checked is the process registered.  A user asks, in
+ * one line, to register its process C, to register again 250 processes
+ * of its own, and to unregister 3845 pids nobody has.  Once the daemon
+ * is seen reading /proc for the requests after C (its read(2) count,
+ * /proc/PID/io syscr, grows by 30), it is stopped, C is killed and a root
+ * process R is made with C's pid (clone3 set_tid), and the daemon goes
+ * on.  It must not register R: the write fails with ESRCH, or succeeded
+ * for C before it died and R, a new process, is neither listed nor
+ * signalled.  The 250 registered processes, read from /proc one by one,
+ * make the window a few milliseconds wide; where the daemon finishes
+ * before it can be stopped anyway, the second case is what is tested.
+ */
+static void
+test_checked_process_is_registered(void **state)
+{
+	enum { MINE = 250 };
+	static char line[64 * 1024];
+	static pid_t mine[MINE];
+	struct daemon d = { 0 };
+	int ready[2], go[2], status = 0, r, i;
+	pid_t parent = getpid(), c, user, reuse, y = (pid_t)free_pid();
+	bool stopped = false, done = false;
+	long base, reads = 0;
+	size_t len;
+	char ch;
+
+	daemon_start_at(&d, "-u");
+	c = spawn_process(4273);
+	len = 0;
+	for (i = 0; i < MINE; i++) {
+		mine[i] = spawn_sleeper(4273);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%d ",
+					(int)mine[i]);
+	}
+	line[len - 1] = '\n';
+	assert_int_equal(write_as(4273, false, d.processes, line), 0);
+	/* A line holds 4096 requests. */
+	len = (size_t)snprintf(line, sizeof(line), "%d", (int)c);
+	for (i = 0; i < MINE; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d",
+					(int)mine[i]);
+	for (i = 0; i < 4095 - MINE; i++) {
+		while (y > 300 && (y == c || kill(y, 0) == 0 || errno != ESRCH))
+			y--;
+		assert_true(y > 300);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " -%d",
+					(int)y--);
+	}
+	len += (size_t)snprintf(line + len, sizeof(line) - len, "\n");
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	user = fork();
+	assert_true(user >= 0);
+	if (user == 0) {
+		int fd;
+
+		if (become(4273) < 0)
+			_exit(200);
+		fd = open(d.processes, O_WRONLY);
+		if (fd < 0 || write(ready[1], "r", 1) != 1 ||
+		    read(go[0], &ch, 1) != 1)
+			_exit(201);
+		/* One write(2): one FUSE request, checked whole. */
+		r = (int)write(fd, line, len);
+		_exit(r == (int)len ? 0 : r < 0 ? errno : 202);
+	}
+	track_child(user);
+	assert_int_equal(read(ready[0], &ch, 1), 1);
+	base = proc_io(d.pid, "syscr");
+	assert_true(base >= 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	for (int64_t end = now_ms() + WAIT_MS; now_ms() < end;) {
+		reads = proc_io(d.pid, "syscr") - base;
+		if (reads >= 30) {
+			kill(d.pid, SIGSTOP);
+			stopped = true;
+			break;
+		}
+		if (waitpid(user, &status, WNOHANG) == user) {
+			done = true;
+			break;
+		}
+	}
+	assert_true(stopped || done);
+	while (stopped && proc_state(d.pid) != 'T')
+		usleep(100);
+
+	kill_child(c);
+	reuse = fork_with_pid(c);
+	if (reuse == 0) {
+		/* Root's, and the signal kills it: it must never come. */
+		die_with_parent(parent);
+		pause();
+		_exit(0);
+	}
+	if (stopped)
+		kill(d.pid, SIGCONT);
+	if (reuse == -EEXIST || reuse == -EBUSY)
+		skip(); /* someone else took the pid */
+	assert_true(reuse > 0);
+	track_child(reuse);
+	if (!done)
+		status = wait_child(user);
+	assert_true(WIFEXITED(status));
+	r = WEXITSTATUS(status);
+	print_message("    daemon %s; the write returned %s\n",
+		      stopped ? "stopped after C was checked"
+			      : "done before it could be stopped",
+		      r == 0 ? "success" : strerror(r));
+	assert_true(r == 0 || r == ESRCH);
+	assert_string_equal(read_file(d.processes), listing(mine, MINE));
+	fork_and_reap();
+	/* The fork's signal would have killed it by now. */
+	usleep(300 * 1000);
+	assert_int_equal(waitpid(reuse, &status, WNOHANG), 0);
+	kill_child(reuse);
+	for (i = 0; i < MINE; i++)
+		kill_child(mine[i]);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	daemon_stop(&d);
+}
+
+/*
+ * Item: a uid change is checked.  A user registers its own process,
+ * which then runs a setuid-root program that makes itself wholly root
+ * (as su and sudo do): the user may no longer signal it, and the daemon
+ * drops it.
+ */
+static void
+test_uid_change_revokes(void **state)
+{
+	struct daemon d = { 0 };
+	const char *helper = setuid_helper();
+	pid_t parent = getpid(), p, x;
+	int out[2], go[2];
+
+	daemon_start_at(&d, "-u");
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(go), 0);
+	p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		struct pollfd pfd = { .fd = go[0], .events = POLLIN };
+		char fdarg[16];
+		sigset_t set;
+		siginfo_t si;
+		int v = -2;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(out[0]);
+		close(go[1]);
+		if (become(4274) < 0)
+			_exit(1);
+		die_with_parent(parent);
+		if (write_pid(d.processes, false, getpid()) < 0 ||
+		    write(out[1], &v, sizeof(v)) != sizeof(v))
+			_exit(1);
+		/* Report forwarded forks until told to go on. */
+		while (poll(&pfd, 1, 0) == 0) {
+			if (wait_signal(&set, &si, 50) < 0 ||
+			    si.si_code != SI_ASYNCIO)
+				continue;
+			v = si.si_value.sival_int;
+			if (write(out[1], &v, sizeof(v)) != sizeof(v))
+				_exit(1);
+		}
+		snprintf(fdarg, sizeof(fdarg), "%d", out[1]);
+		execl(helper, "helper", "hold", fdarg, (char *)NULL);
+		_exit(127);
+	}
+	track_child(p);
+	close(out[1]);
+	close(go[0]);
+	assert_true(receiver_got(out[0], -2, WAIT_MS));
+	assert_string_equal(read_file(d.processes), listing(&p, 1));
+	x = fork_and_reap();
+	assert_true(receiver_got(out[0], x, WAIT_MS));
+
+	/* Now root: real, effective and saved uid. */
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_true(receiver_got(out[0], -1, WAIT_MS));
+	assert_true(log_wait(&d, "relayforkd: revoked", 1, WAIT_MS));
+	assert_string_equal(read_file(d.processes), "\n");
+	x = fork_and_reap();
+	assert_false(receiver_got(out[0], x, 500));
+	assert_int_equal(stats_counter(&d, "targets_revoked"), 1);
+	kill_child(p);
+	close(out[0]);
+	close(go[1]);
+	daemon_stop(&d);
+}
+
+/*
+ * Item: limits.  Three registrations per user, eight in all, of which
+ * users other than root may hold seven: root can always register the
+ * eighth.  A line that would pass a limit changes nothing.
+ */
+static void
+test_registration_limits(void **state)
+{
+	struct daemon d = { 0 };
+	pid_t a[4], b[3], c[2], r[2], expect[8];
+	char text[128];
+	int i;
+
+	daemon_start_at(&d, "-u --max-per-user 3 --max-targets 8");
+	for (i = 0; i < 4; i++)
+		a[i] = spawn_process(4276);
+	for (i = 0; i < 3; i++)
+		b[i] = spawn_process(4277);
+	for (i = 0; i < 2; i++) {
+		c[i] = spawn_process(4278);
+		r[i] = spawn_process(0);
+	}
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)a[0], (int)a[1],
+		 (int)a[2]);
+	assert_int_equal(write_as(4276, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)a[3]);
+	assert_int_equal(write_as(4276, false, d.processes, text), -EDQUOT);
+	/* Giving one back in the same line makes room. */
+	snprintf(text, sizeof(text), "-%d %d\n", (int)a[2], (int)a[3]);
+	assert_int_equal(write_as(4276, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)b[0], (int)b[1],
+		 (int)b[2]);
+	assert_int_equal(write_as(4277, false, d.processes, text), 0);
+	/* Seven for the users together. */
+	snprintf(text, sizeof(text), "%d %d\n", (int)c[0], (int)c[1]);
+	assert_int_equal(write_as(4278, false, d.processes, text), -ENOSPC);
+	snprintf(text, sizeof(text), "%d\n", (int)c[0]);
+	assert_int_equal(write_as(4278, false, d.processes, text), 0);
+	/* Root's eighth. */
+	assert_int_equal(write_pid(d.processes, false, r[0]), 0);
+	assert_int_equal(write_pid(d.processes, false, r[1]), -ENOSPC);
+	expect[0] = a[0];
+	expect[1] = a[1];
+	expect[2] = a[3];
+	expect[3] = b[0];
+	expect[4] = b[1];
+	expect[5] = b[2];
+	expect[6] = c[0];
+	expect[7] = r[0];
+	assert_string_equal(read_file(d.processes), listing(expect, 8));
+	/* A registration that ends gives its room back. */
+	kill_child(a[0]);
+	snprintf(text, sizeof(text), "%d\n", (int)c[1]);
+	assert_int_equal(write_as(4278, false, d.processes, text), 0);
+	for (i = 0; i < 4; i++)
+		kill_child(a[i]);
+	for (i = 0; i < 3; i++)
+		kill_child(b[i]);
+	for (i = 0; i < 2; i++) {
+		kill_child(c[i]);
+		kill_child(r[i]);
+	}
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/* VmRSS of a process, in KiB. */
+static long
+vm_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Item: memory per open file.  With 600 targets, 2,000 open handles of
+ * stats, each read in part, cost the daemon less than 20 MB (they held
+ * a copy of the whole text each: 38 MB here).  The listing read in
+ * small pieces is the listing read whole.  A user may hold 1,024 open
+ * files, and a MiB of incomplete lines.
+ */
+static void
+test_open_files_bounded(void **state)
+{
+	enum { TARGETS = 600, HANDLES = 2000 };
+	struct daemon d = { 0 };
+	static pid_t pids[TARGETS];
+	static int fds[HANDLES];
+	static char text[TARGETS * 8 + 64], whole[TARGETS * 8 + 64];
+	char buf[4096];
+	long before, after;
+	size_t len = 0;
+	ssize_t n;
+	int i, fd;
+	pid_t child;
+
+	daemon_start_at(&d, "-u");
+	for (i = 0; i < TARGETS; i++) {
+		pids[i] = spawn_sleeper(0);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%d%c",
+					(int)pids[i],
+					i % 100 == 99 ? '\n' : ' ');
+	}
+	assert_int_equal(write_file(d.processes, text), 0);
+	snprintf(whole, sizeof(whole), "%s", read_file(d.processes));
+	assert_string_equal(whole, listing(pids, TARGETS));
+	/* Seven bytes at a time, and a pread in the middle. */
+	fd = open(d.processes, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	len = 0;
+	while ((n = read(fd, text + len, 7)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	assert_string_equal(text, whole);
+	/* At its end it stays there, however often it is read. */
+	for (i = 0; i < 300; i++)
+		assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(pread(fd, buf, 10, 100), 10);
+	assert_memory_equal(buf, whole + 100, 10);
+	close(fd);
+
+	before = vm_rss_kib(d.pid);
+	for (i = 0; i < HANDLES; i++) {
+		fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC);
+		assert_true(fds[i] >= 0);
+		/* A read makes a handle render what it hands out. */
+		assert_true(read(fds[i], buf, 256) > 0);
+	}
+	after = vm_rss_kib(d.pid);
+	print_message("    daemon VmRSS %ld KiB, %ld KiB with %d open stats "
+		      "handles\n", before, after, HANDLES);
+	assert_true(after - before < 20 * 1024);
+	/* Each reads on, to the end. */
+	len = 0;
+	while ((n = read(fds[HANDLES - 1], text, sizeof(text))) > 0)
+		len += (size_t)n;
+	assert_int_equal(n, 0);
+	assert_true(len > 0);
+	for (i = 0; i < HANDLES; i++)
+		close(fds[i]);
+	assert_non_null(strstr(read_file(d.stats), "target "));
+
+	/* A user's open files and incomplete lines. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		static char partial[60000];
+		int r = 0;
+
+		memset(partial, '1', sizeof(partial));
+		if (become(4279) < 0)
+			_exit(200);
+		/* 17 incomplete lines of 60,000 bytes fit in a MiB, an
+		 * 18th does not. */
+		for (i = 0; i < 18 && r == 0; i++) {
+			fds[i] = open(d.processes, O_WRONLY | O_CLOEXEC);
+			n = write(fds[i], partial, sizeof(partial));
+			if (i < 17 && n != (ssize_t)sizeof(partial))
+				r = 3;
+			if (i == 17 && (n >= 0 || errno != EAGAIN))
+				r = 4;
+		}
+		for (i = 0; i < 18; i++)
+			close(fds[i]);
+		/* 1,024 open files.  Those just closed are released after
+		 * close(2) returns: the first opens may have to wait. */
+		for (i = 0; i < 1024 && r == 0; i++) {
+			int64_t end = now_ms() + WAIT_MS;
+
+			while ((fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC)) < 0 &&
+			       errno == EMFILE && now_ms() < end)
+				usleep(1000);
+			if (fds[i] < 0)
+				r = 1;
+		}
+		if (r == 0 && (open(d.stats, O_RDONLY) >= 0 || errno != EMFILE))
+			r = 2;
+		_exit(r);
+	}
+	i = wait_child(child);
+	assert_true(WIFEXITED(i));
+	assert_int_equal(WEXITSTATUS(i), 0);
+
+	for (i = 0; i < TARGETS; i++)
+		kill_child(pids[i]);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/*
+ * Item: a line is one request, however the writes cut it.  `echo PID |
+ * dd bs=1 of=processes` registers PID (not its digits, pid 1 among
+ * them); a line waits for its newline; a pid twice in a line is refused.
+ */
+static void
+test_lines_split_across_writes(void **state)
+{
+	struct daemon *d = *state;
+	char text[64], c;
+	int ra, fd, len, i, status;
+	pid_t a = start_receiver(SIGRTMIN, &ra), child, x;
+
+	len = snprintf(text, sizeof(text), "%d\n", (int)a);
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (i = 0; i < len; i++) {
+		assert_int_equal(write(fd, text + i, 1), 1);
+		if (i < len - 1)
+			assert_string_equal(read_file(d->processes), "\n");
+	}
+	assert_string_equal(read_file(d->processes), listing(&a, 1));
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+
+	/* Completed at close: by the process that opened the file, not by
+	 * a child that inherited a copy and exits while the line is still
+	 * being written. */
+	len = snprintf(text, sizeof(text), "-%d", (int)a);
+	assert_int_equal(write(fd, text, 2), 2);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_string_equal(read_file(d->processes), listing(&a, 1));
+	assert_int_equal(write(fd, text + 2, (size_t)len - 2), len - 2);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d->processes), "\n");
+
+	/* An incomplete last line that is wrong: close(2) says so. */
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(close(fd), -1);
+	assert_int_equal(errno, EINVAL);
+
+	snprintf(text, sizeof(text), "%d %d\n", (int)a, (int)a);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+	assert_string_equal(read_file(d->processes), "\n");
+	(void)c;
+	stop_receiver(a, ra);
+}
+
+/*
+ * Item: large writes.  The kernel hands a write(2) to the daemon in
+ * pieces of up to 1 MiB.  A line cut by that boundary is one line; a bad
+ * line after it fails, with the lines before it applied and the write
+ * short by what was not taken, so that the writer's retry gets the
+ * error; a single line of more than 64 KiB is refused whole.
+ */
+static void
+test_large_writes(void **state)
+{
+	struct daemon *d = *state;
+	static char big[(2 << 20) + 64 * 1024];
+	pid_t a, b, c, free_one = free_pid(), expect[2];
+	int ra, rb, rc, fd;
+	size_t len = 0, bad_at, line_at;
+	ssize_t n;
+	char pid_text[16];
+	int pid_len;
+
+	a = start_receiver(SIGRTMIN, &ra);
+	b = start_receiver(SIGRTMIN, &rb);
+	c = start_receiver(SIGRTMIN, &rc);
+	len += (size_t)snprintf(big, sizeof(big), "%d\n", (int)a);
+	/* Lines of 60,000 bytes that change nothing, up to where b's pid
+	 * straddles the first MiB. */
+	pid_len = snprintf(pid_text, sizeof(pid_text), "%d", (int)b);
+	line_at = (1u << 20) - (size_t)pid_len / 2;
+	while (len < line_at) {
+		/* Room for this line's text, its newline not counted. */
+		size_t room = line_at - len - 1;
+		int head = snprintf(big + len, sizeof(big) - len, "-%d",
+				    (int)free_one);
+
+		/* Full lines, and never a last one too short for its
+		 * request. */
+		if (room > 60000)
+			room = room - 60000 < 32 ? 30000 : 60000;
+		assert_true(room > (size_t)head);
+		memset(big + len + head, ' ', room - (size_t)head);
+		len += room;
+		big[len++] = '\n';
+	}
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "%s\n", pid_text);
+	assert_true(line_at < (1u << 20) && line_at + (size_t)pid_len > (1u << 20));
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "-%d\n",
+				(int)free_one);
+	bad_at = len;
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "%d x\n%d\n",
+				(int)c, (int)c);
+
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = write(fd, big, len);
+	assert_int_equal(n, (ssize_t)bad_at);
+	n = write(fd, big + bad_at, len - bad_at);
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(close(fd), 0);
+	expect[0] = a;
+	expect[1] = b;
+	assert_string_equal(read_file(d->processes), listing(expect, 2));
+	snprintf(big, sizeof(big), "-%d -%d\n", (int)a, (int)b);
+	assert_int_equal(write_file(d->processes, big), 0);
+
+	/* One line of two MiB. */
+	for (len = 0; len < (2u << 20) - 16;)
+		len += (size_t)snprintf(big + len, sizeof(big) - len, "%d ",
+					(int)c);
+	big[len++] = '\n';
+	big[len] = '\0';
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, big, len), -EINVAL);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d->processes), "\n");
+	stop_receiver(a, ra);
+	stop_receiver(b, rb);
+	stop_receiver(c, rc);
+}
+
+/*
+ * Item: edge cases.  Pids are below pid_max; a process that has exited
+ * but is not reaped (a zombie) is no process to register.
+ */
+static void
+test_pid_max_and_zombie(void **state)
+{
+	struct daemon *d = *state;
+	char text[32];
+	long pid_max = 0;
+	pid_t zombie;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid_max), 1);
+	fclose(f);
+	snprintf(text, sizeof(text), "%ld\n", pid_max);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+
+	zombie = fork();
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	while (proc_state(zombie) != 'Z')
+		usleep(1000);
+	assert_int_equal(write_pid(d->processes, false, zombie), -ESRCH);
+	assert_string_equal(read_file(d->processes), "\n");
+	wait_child(zombie);
+}
+
 static void
 require_fuse(void)
 {
@@ -978,9 +2043,29 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_bad_writes_change_nothing),
 		cmocka_unit_test(test_full_queue_counted),
 		cmocka_unit_test(test_users_cannot_write_by_default),
+		cmocka_unit_test_teardown(test_lines_split_across_writes,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_large_writes, test_teardown),
+		cmocka_unit_test_teardown(test_pid_max_and_zombie,
+					  test_teardown),
 	};
 	const struct CMUnitTest user_writes[] = {
 		cmocka_unit_test(test_user_writes_own_processes_only),
+	};
+	/* Each starts a daemon of its own, stopped by the teardown if the
+	 * test fails. */
+	const struct CMUnitTest permissions[] = {
+		cmocka_unit_test_teardown(test_userns_root_is_its_user,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_opener_credentials_count,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_checked_process_is_registered,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_uid_change_revokes, test_teardown),
+		cmocka_unit_test_teardown(test_registration_limits,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_open_files_bounded,
+					  test_teardown),
 	};
 	const struct CMUnitTest lifecycle[] = {
 		cmocka_unit_test(test_seed_examples_verbatim),
@@ -1000,12 +2085,15 @@ main(int argc, char **argv)
 	require_proc_events();
 	require_fuse();
 	atexit(stop_leftover_daemons);
+	atexit(remove_helper);
 	failed += cmocka_run_group_tests_name("relayforkd", served, group_setup,
 					      group_teardown);
 	failed += cmocka_run_group_tests_name("relayforkd-user-writes",
 					      user_writes,
 					      group_setup_user_writes,
 					      group_teardown);
+	failed += cmocka_run_group_tests_name("relayforkd-permissions",
+					      permissions, NULL, NULL);
 	failed += cmocka_run_group_tests_name("relayforkd-lifecycle", lifecycle,
 					      NULL, NULL);
 	return failed ? EXIT_FAILURE : 0;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,7 +41,12 @@ struct options {
 	bool user_writes;
 	bool skip_threads;
 	bool verbose;
+	int max_per_user;
+	int max_targets;
 };
+
+/* Long options without a short one. */
+enum { OPT_MAX_PER_USER = 256, OPT_MAX_TARGETS };
 
 void
 log_msg(const char *fmt, ...)
@@ -76,6 +82,10 @@ usage(FILE *out)
 		"                           (default SIGRTMIN, %d here)\n"
 		"  -u, --allow-user-writes  let any user register processes it may\n"
 		"                           signal itself (default: root only)\n"
+		"      --max-per-user N     registrations each user other than root may\n"
+		"                           hold (default %d)\n"
+		"      --max-targets N      registrations in all (default %d; users other\n"
+		"                           than root may hold 7/8 of them together)\n"
 		"  -t, --skip-threads       do not forward forks that create threads\n"
 		"  -b, --buffer SIZE        receive buffer for fork events, in bytes or\n"
 		"                           with a K, M or G suffix (default 8M)\n"
@@ -83,7 +93,8 @@ usage(FILE *out)
 		"                           subscription change\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n",
-		DEFAULT_MOUNTPOINT, SIGRTMIN);
+		DEFAULT_MOUNTPOINT, SIGRTMIN, DEFAULT_MAX_PER_USER,
+		DEFAULT_MAX_TARGETS);
 }
 
 static int
@@ -93,6 +104,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "mountpoint", required_argument, NULL, 'm' },
 		{ "signal", required_argument, NULL, 's' },
 		{ "allow-user-writes", no_argument, NULL, 'u' },
+		{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
+		{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
 		{ "skip-threads", no_argument, NULL, 't' },
 		{ "buffer", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -104,7 +117,9 @@ parse_options(int argc, char **argv, struct options *o)
 
 	/* buffer 0: the library's default. */
 	*o = (struct options){ .mountpoint = DEFAULT_MOUNTPOINT,
-			       .signo = SIGRTMIN };
+			       .signo = SIGRTMIN,
+			       .max_per_user = DEFAULT_MAX_PER_USER,
+			       .max_targets = DEFAULT_MAX_TARGETS };
 	while ((c = getopt_long(argc, argv, "m:s:utb:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -127,6 +142,22 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'u':
 			o->user_writes = true;
 			break;
+		case OPT_MAX_PER_USER:
+		case OPT_MAX_TARGETS: {
+			int *v = c == OPT_MAX_PER_USER ? &o->max_per_user
+						       : &o->max_targets;
+
+			if (parse_number_text(optarg, strlen(optarg), v) < 0 ||
+			    *v < 1) {
+				fprintf(stderr, "relayforkd: --%s takes a whole "
+						"number from 1, not '%s'\n",
+					c == OPT_MAX_PER_USER ? "max-per-user"
+							      : "max-targets",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'b':
 			if (parse_size(optarg, &o->buffer) < 0) {
 				fprintf(stderr, "relayforkd: --buffer takes a size "
@@ -177,23 +208,49 @@ relayforkd_update_subscription(struct relayforkd *d)
 {
 	/* get_targets prunes the targets that have exited first. */
 	bool want = relayfork_forwarder_get_targets(d->forwarder, NULL, 0) > 0;
+	uint32_t events = RELAYFORK_EVENTS_FORK;
+	bool uids;
 	int r = 0;
 
-	if (want == d->subscribed)
-		return 0;
-	r = want ? relayfork_monitor_start(d->monitor)
-		 : relayfork_monitor_stop(d->monitor);
-	if (r < 0) {
-		log_msg("cannot %s: %s", want ? "subscribe" : "unsubscribe",
-			relayfork_strerror(r));
-		return r;
+	/* A user's registration stands while the user may signal its
+	 * target: a change of the target's uids is checked. */
+	registry_sync(d);
+	if (registry_has_user_targets(d))
+		events |= RELAYFORK_EVENTS_UID;
+	if (events != d->events) {
+		r = relayfork_monitor_set_events(d->monitor, events);
+		if (r < 0) {
+			log_msg("cannot change the events listened to: %s",
+				relayfork_strerror(r));
+			return r;
+		}
+		d->events = events;
 	}
-	d->subscribed = want;
-	/* Whether the kernel builds a message for every fork on our behalf
-	 * shows nowhere else; the tests read it here too. */
-	if (d->verbose)
-		log_msg("%s", want ? "subscribed to fork events"
-				   : "unsubscribed: no process is registered");
+	if (want != d->subscribed) {
+		r = want ? relayfork_monitor_start(d->monitor)
+			 : relayfork_monitor_stop(d->monitor);
+		if (r < 0) {
+			log_msg("cannot %s: %s", want ? "subscribe" : "unsubscribe",
+				relayfork_strerror(r));
+			return r;
+		}
+		d->subscribed = want;
+		/* Whether the kernel builds a message for every fork on our
+		 * behalf shows nowhere else; the tests read it here too. */
+		if (d->verbose)
+			log_msg("%s", want ? "subscribed to fork events"
+					   : "unsubscribed: no process is registered");
+	}
+	uids = d->subscribed && (d->events & RELAYFORK_EVENTS_UID);
+	if (uids != d->watching_uids) {
+		d->watching_uids = uids;
+		if (d->verbose)
+			log_msg("%s", uids ? "listening to uid changes"
+					   : "no longer listening to uid changes");
+		/* What changed before uid changes were heard. */
+		if (uids)
+			registry_recheck_all(d);
+	}
 	return 0;
 }
 
@@ -266,8 +323,52 @@ on_event(struct relayfork_monitor *m, const struct relayfork_event *ev,
 		d->events_lost += ev->u.lost.count;
 		log_msg("the kernel dropped %llu events: forks among them were "
 			"not forwarded", (unsigned long long)ev->u.lost.count);
+		/* Uid changes may have been among them too. */
+		if (d->watching_uids)
+			registry_recheck_all(d);
 	}
+	/* May the registrant of a process whose uid changed still signal
+	 * it?  (The kernel's check is on the main thread's credentials.) */
+	if (ev->type == RELAYFORK_EVENT_UID)
+		registry_recheck(d, ev->tgid);
 	relayfork_forwarder_handle(d->forwarder, ev);
+	return 0;
+}
+
+/*
+ * Each target costs a descriptor (its pidfd), held until it goes: make
+ * sure all of them and the daemon's own fit, so that a registration
+ * never fails for want of one (a line's new targets are held while it is
+ * checked, within the same limit).
+ */
+static int
+limit_descriptors(struct relayforkd *d)
+{
+	rlim_t need = (rlim_t)d->max_targets + BASE_DESCRIPTORS;
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
+		log_msg("getrlimit: %m");
+		return -errno;
+	}
+	if (lim.rlim_cur >= need)
+		return 0;
+	/* poll(2), never select(2): any descriptor number will do. */
+	lim.rlim_cur = lim.rlim_max < need ? lim.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0) {
+		log_msg("setrlimit: %m");
+		return -errno;
+	}
+	if (lim.rlim_cur < need) {
+		d->max_targets = lim.rlim_cur > BASE_DESCRIPTORS
+					 ? (unsigned int)(lim.rlim_cur -
+							  BASE_DESCRIPTORS)
+					 : 1;
+		log_msg("RLIMIT_NOFILE allows %llu descriptors: at most %u "
+			"targets (set LimitNOFILE= to --max-targets + %d)",
+			(unsigned long long)lim.rlim_cur, d->max_targets,
+			BASE_DESCRIPTORS);
+	}
 	return 0;
 }
 
@@ -306,10 +407,19 @@ setup(struct relayforkd *d, const struct options *o)
 		log_msg("%s", relayfork_strerror(r));
 		return r;
 	}
+	d->events = RELAYFORK_EVENTS_FORK;
 	d->user_writes = o->user_writes;
 	d->verbose = o->verbose;
 	d->pid_max = read_pid_max();
-	return 0;
+	d->self = getpid();
+	d->max_per_user = (unsigned int)o->max_per_user;
+	d->max_targets = (unsigned int)o->max_targets;
+	r = creds_init();
+	if (r < 0) {
+		log_msg("cannot read /proc/self/ns/user: %s", strerror(-r));
+		return r;
+	}
+	return limit_descriptors(d);
 }
 
 static int
@@ -428,7 +538,7 @@ main(int argc, char **argv)
 
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
-	relayforkd_free_snapshots();
+	relayforkd_free_state(&d);
 out:
 	fuse_opt_free_args(&args);
 	relayfork_monitor_unref(d.monitor);
