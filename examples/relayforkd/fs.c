@@ -523,6 +523,7 @@ relayforkd_free_state(struct relayforkd *d)
 		handle_free(d, open_handles);
 	registry_free(d);
 }
+
 static int
 fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
