@@ -1749,7 +1749,8 @@ vm_rss_kib(pid_t pid)
  * stats, each read in part, cost the daemon less than 20 MB (they held
  * a copy of the whole text each: 38 MB here).  The listing read in
  * small pieces is the listing read whole.  A user may hold 1,024 open
- * files, and a MiB of incomplete lines.
+ * files, and a MiB of incomplete lines.  A fork storm does not keep
+ * the files from answering.
  */
 static void
 test_open_files_bounded(void **state)
@@ -1767,52 +1768,8 @@ test_open_files_bounded(void **state)
 	pid_t child;
 
 	daemon_start_at(&d, "-u");
-	for (i = 0; i < TARGETS; i++) {
-		pids[i] = spawn_sleeper();
-		len += (size_t)snprintf(text + len, sizeof(text) - len, "%d%c",
-					(int)pids[i],
-					i % 100 == 99 ? '\n' : ' ');
-	}
-	assert_int_equal(write_file(d.processes, text), 0);
-	snprintf(whole, sizeof(whole), "%s", read_file(d.processes));
-	assert_string_equal(whole, listing(pids, TARGETS));
-	/* Seven bytes at a time, and a pread in the middle. */
-	fd = open(d.processes, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	len = 0;
-	while ((n = read(fd, text + len, 7)) > 0)
-		len += (size_t)n;
-	text[len] = '\0';
-	assert_string_equal(text, whole);
-	/* At its end it stays there, however often it is read. */
-	for (i = 0; i < 300; i++)
-		assert_int_equal(read(fd, buf, sizeof(buf)), 0);
-	assert_int_equal(pread(fd, buf, 10, 100), 10);
-	assert_memory_equal(buf, whole + 100, 10);
-	close(fd);
-
-	before = vm_rss_kib(d.pid);
-	for (i = 0; i < HANDLES; i++) {
-		fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC);
-		assert_true(fds[i] >= 0);
-		/* A read makes a handle render what it hands out. */
-		assert_true(read(fds[i], buf, 256) > 0);
-	}
-	after = vm_rss_kib(d.pid);
-	print_message("    daemon VmRSS %ld KiB, %ld KiB with %d open stats "
-		      "handles\n", before, after, HANDLES);
-	assert_true(after - before < 20 * 1024);
-	/* Each reads on, to the end. */
-	len = 0;
-	while ((n = read(fds[HANDLES - 1], text, sizeof(text))) > 0)
-		len += (size_t)n;
-	assert_int_equal(n, 0);
-	assert_true(len > 0);
-	for (i = 0; i < HANDLES; i++)
-		close(fds[i]);
-	assert_non_null(strstr(read_file(d.stats), "target "));
-
-	/* A user's open files and incomplete lines. */
+	/* A user's open files and incomplete lines, while nothing is
+	 * registered: many requests, each answered at once. */
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
@@ -1852,6 +1809,80 @@ test_open_files_bounded(void **state)
 	i = wait_child(child);
 	assert_true(WIFEXITED(i));
 	assert_int_equal(WEXITSTATUS(i), 0);
+
+	for (i = 0; i < TARGETS; i++) {
+		pids[i] = spawn_sleeper();
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%d%c",
+					(int)pids[i],
+					i % 100 == 99 ? '\n' : ' ');
+	}
+	assert_int_equal(write_file(d.processes, text), 0);
+	snprintf(whole, sizeof(whole), "%s", read_file(d.processes));
+	assert_string_equal(whole, listing(pids, TARGETS));
+	/* Seven bytes at a time, and a pread in the middle. */
+	fd = open(d.processes, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	len = 0;
+	while ((n = read(fd, text + len, 7)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	assert_string_equal(text, whole);
+	/* At its end it stays there, however often it is read. */
+	for (i = 0; i < 30; i++)
+		assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(pread(fd, buf, 10, 100), 10);
+	assert_memory_equal(buf, whole + 100, 10);
+	close(fd);
+
+	before = vm_rss_kib(d.pid);
+	for (i = 0; i < HANDLES; i++) {
+		fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC);
+		assert_true(fds[i] >= 0);
+		/* A read makes a handle render what it hands out. */
+		assert_true(read(fds[i], buf, 256) > 0);
+	}
+	after = vm_rss_kib(d.pid);
+	print_message("    daemon VmRSS %ld KiB, %ld KiB with %d open stats "
+		      "handles\n", before, after, HANDLES);
+	assert_true(after - before < 20 * 1024);
+	/* Each reads on, to the end. */
+	len = 0;
+	while ((n = read(fds[HANDLES - 1], text, sizeof(text))) > 0)
+		len += (size_t)n;
+	assert_int_equal(n, 0);
+	assert_true(len > 0);
+	for (i = 0; i < HANDLES; i++)
+		close(fds[i]);
+	assert_non_null(strstr(read_file(d.stats), "target "));
+
+	/* A fork storm of 30 s at most: each fork costs the daemon 600
+	 * signals, and the socket refills faster than it drains.  The
+	 * files still answer, between rounds of events, before the storm
+	 * ends (a daemon that drained the socket first answered only
+	 * then). */
+	child = fork_tied();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int64_t end = now_ms() + 30000;
+
+		while (now_ms() < end) {
+			pid_t p = vfork();
+
+			if (p == 0)
+				_exit(0);
+			if (p > 0)
+				waitpid(p, NULL, 0);
+		}
+		_exit(0);
+	}
+	track_child(child);
+	usleep(500 * 1000);
+	before = now_ms();
+	assert_non_null(strstr(read_file(d.stats), "forks_seen "));
+	after = now_ms() - before;
+	print_message("    stats read in a fork storm in %ld ms\n", after);
+	assert_int_equal(waitpid(child, NULL, WNOHANG), 0);
+	kill_child(child);
 
 	for (i = 0; i < TARGETS; i++)
 		kill_child(pids[i]);

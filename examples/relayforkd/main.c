@@ -332,7 +332,12 @@ on_event(struct relayfork_monitor *m, const struct relayfork_event *ev,
 	if (ev->type == RELAYFORK_EVENT_UID)
 		registry_recheck(d, ev->tgid);
 	relayfork_forwarder_handle(d->forwarder, ev);
-	return 0;
+	/* A fork costs a signal per target: stop the round when it has
+	 * cost enough (the rest of the events stay queued). */
+	d->round_work += 1;
+	if (ev->type == RELAYFORK_EVENT_FORK)
+		d->round_work += d->registry.nlive;
+	return d->round_work >= SIGNALS_PER_ROUND;
 }
 
 /*
@@ -434,6 +439,7 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		/* Readable when a registered process exits. */
 		{ .fd = relayfork_forwarder_get_fd(d->forwarder), .events = POLLIN },
 	};
+	bool more = false; /* events left queued by the last round */
 	int r = 0;
 
 	while (!fuse_session_exited(se)) {
@@ -441,7 +447,7 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		 * after whatever the last round did (a request registered
 		 * or unregistered, a target exited or was found gone). */
 		(void)relayforkd_update_subscription(d);
-		if (poll(pfd, 4, -1) < 0) {
+		if (poll(pfd, 4, more ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -456,13 +462,17 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		}
 		if (pfd[3].revents)
 			relayfork_forwarder_prune(d->forwarder);
-		if (pfd[1].revents) {
+		if (pfd[1].revents || more) {
+			d->round_work = 0;
 			r = relayfork_monitor_dispatch(d->monitor, on_event, d);
 			if (r < 0) {
 				log_msg("receiving events: %s",
 					relayfork_strerror(r));
 				break;
 			}
+			/* Stopped by on_event(): a request may come first. */
+			more = r > 0;
+			r = 0;
 		}
 		if (pfd[0].revents) {
 			r = fuse_session_receive_buf(se, &buf);

@@ -15,6 +15,14 @@ struct fuse_operations;
 /* Default limits (relayforkd(8), LIMITS). */
 #define DEFAULT_MAX_PER_USER 256
 #define DEFAULT_MAX_TARGETS 8192
+/*
+ * Events are handled in rounds of at most about this many signals, a
+ * request to the filesystem answered between two: under a fork storm
+ * with many targets the socket refills faster than it drains, and the
+ * files must still answer (the events that do not fit are lost and
+ * counted).
+ */
+#define SIGNALS_PER_ROUND 2048
 /* Descriptors the daemon needs besides one per target (a line's new
  * targets are held while it is checked, within that count). */
 #define BASE_DESCRIPTORS 64
@@ -88,6 +96,8 @@ struct relayforkd {
 	unsigned int max_per_user;
 	unsigned int max_targets;
 	uint64_t events_lost;
+	/* Signals sent (or tried) in this round of the loop. */
+	unsigned long round_work;
 	struct registry registry;
 };
 
