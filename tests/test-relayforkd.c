@@ -1036,6 +1036,8 @@ kill_child(pid_t pid)
 	wait_child(pid);
 }
 
+static void remove_helper(void);
+
 /* After every test of the groups that start daemons of their own: what
  * a failed test left behind goes. */
 static int
@@ -1047,6 +1049,7 @@ test_teardown(void **state)
 		if (children[i])
 			kill_child(children[i]);
 	stop_daemons(false);
+	remove_helper();
 	return 0;
 }
 
@@ -1234,27 +1237,35 @@ static const char helper_source[] =
 	"	return 100;\n"
 	"}\n";
 
-static char helper_dir[64], helper_path[96];
+static char helper_dir[64], helper_src[96], helper_path[96];
 
+/* A setuid-root program must not outlive the test that needs it: this
+ * runs after each test, at exit, and from a signal handler (meson's
+ * SIGTERM at a timeout), so it calls only async-signal-safe functions. */
 static void
 remove_helper(void)
 {
-	char src[96];
-
 	if (!helper_dir[0])
 		return;
-	snprintf(src, sizeof(src), "%s/helper.c", helper_dir);
-	unlink(src);
 	unlink(helper_path);
+	unlink(helper_src);
 	rmdir(helper_dir);
 	helper_dir[0] = helper_path[0] = '\0';
+}
+
+static void
+remove_helper_and_die(int sig)
+{
+	remove_helper();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 /* The helper's path; skips the test where it cannot be built. */
 static const char *
 setuid_helper(void)
 {
-	char src[96], cmd[320];
+	char cmd[320];
 	struct statvfs vfs;
 	FILE *f;
 
@@ -1264,14 +1275,14 @@ setuid_helper(void)
 	assert_non_null(mkdtemp(helper_dir));
 	/* The users run it. */
 	assert_int_equal(chmod(helper_dir, 0755), 0);
-	snprintf(src, sizeof(src), "%s/helper.c", helper_dir);
+	snprintf(helper_src, sizeof(helper_src), "%s/helper.c", helper_dir);
 	snprintf(helper_path, sizeof(helper_path), "%s/helper", helper_dir);
-	f = fopen(src, "we");
+	f = fopen(helper_src, "we");
 	assert_non_null(f);
 	fputs(helper_source, f);
 	assert_int_equal(fclose(f), 0);
 	snprintf(cmd, sizeof(cmd), "cc -o %s %s >/dev/null 2>&1", helper_path,
-		 src);
+		 helper_src);
 	if (system(cmd) != 0 || statvfs(helper_dir, &vfs) < 0 ||
 	    (vfs.f_flag & ST_NOSUID)) {
 		remove_helper();
@@ -2122,6 +2133,9 @@ main(int argc, char **argv)
 	require_fuse();
 	atexit(stop_leftover_daemons);
 	atexit(remove_helper);
+	signal(SIGTERM, remove_helper_and_die);
+	signal(SIGINT, remove_helper_and_die);
+	signal(SIGHUP, remove_helper_and_die);
 	failed += cmocka_run_group_tests_name("relayforkd", served, group_setup,
 					      group_teardown);
 	failed += cmocka_run_group_tests_name("relayforkd-user-writes",
