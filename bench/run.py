@@ -6,7 +6,8 @@ One invocation runs the fork storm alone and beside each listener,
 interleaved over several rounds, in four scenarios (all events / fork
 events only, with and without two CPU hogs), then a separate pass that
 counts each listener's system calls and allocations with perf, the storm
-modes, and the decoder microbenchmark.  See bench/README.md.
+modes, the decoder microbenchmark, and jobacct around a parallel make
+(wall time bare and under jobacct).  See bench/README.md.
 
     bench/run.py --build build            # full run, prints the tables
     bench/run.py --build build --write-readme
@@ -57,6 +58,12 @@ LISTENERS = [
          argv=["{bench}/listener-callback", "-p", "{root}"],
          fork_argv=["{bench}/listener-callback", "-f", "-p", "{root}"],
          count="result", ours=True),
+    # The fd listener with a job tracker fed every event, following the
+    # storm's tree (its threads too): beside "fd", what the tracker
+    # costs per event.  A tracker needs exits: no fork-only line.
+    dict(key="tracker", label="relayfork fd API + tracker",
+         argv=["{bench}/listener-tracker", "-p", "{root}"],
+         count="result", scenarios=("peak-all",)),
     # -e all: forkwatch hides threads by default (dropped in the kernel
     # before they wake it), and the fastest storm is made of threads.
     dict(key="forkwatch-q", label="forkwatch -q -e all",
@@ -116,8 +123,9 @@ def log(*args):
 # --- /proc helpers ---------------------------------------------------------
 
 def read(path):
+    # Processes name themselves: a /proc/PID/stat need not be UTF-8.
     try:
-        with open(path) as f:
+        with open(path, errors="surrogateescape") as f:
             return f.read()
     except OSError:
         return None
@@ -492,11 +500,114 @@ class Runner:
                 raise RuntimeError(f"{p.argv[0]} gave no result: {out!r}")
             r["received"] = int(res["storm_events"])
             r["lost_reported"] = int(res["lost"])
+            if "members" in res:
+                # The storm's root and every worker joined the job.
+                r["members"] = int(res["members"])
+                if r["members"] < 1 + self.args.workers:
+                    raise RuntimeError(f"{p.argv[0]} followed "
+                                       f"{r['members']} processes, not the "
+                                       f"storm's {1 + self.args.workers}")
         elif lst["count"] == "none":
             r["received"] = r["cpu_s"] = None
         else:
             r["received"] = None
         return r
+
+
+# --- jobacct around a parallel make ----------------------------------------
+
+def write_makefile(directory, recipes):
+    """A Makefile of @recipes short recipes, each a shell that runs one
+    command (a fork and an exec or two, as a build's small steps)."""
+    path = os.path.join(directory, "Makefile")
+    names = [f"t{i}" for i in range(recipes)]
+    with open(path, "w") as f:
+        f.write(".PHONY: all " + " ".join(names) + "\n")
+        f.write("all: " + " ".join(names) + "\n")
+        for n in names:
+            f.write(f"{n}:\n\t@echo {n} > /dev/null\n")
+    return path
+
+
+def make_bench(runner, args):
+    """Wall time of make -j2 bare and under jobacct, interleaved rounds
+    (the order swapped every round).  Returns a dict of lists."""
+    jobacct = os.path.join(runner.examples, "jobacct")
+    makefile = write_makefile(runner.tmp, args.make_recipes)
+    make = ["make", "-s", "-j2", "-f", makefile]
+    argvs = {"bare": make, "jobacct": [jobacct, "--"] + make}
+    out = {"bare": [], "jobacct": [], "disturbed": 0}
+    for rnd in range(args.make_rounds):
+        order = ("bare", "jobacct") if rnd % 2 == 0 else ("jobacct", "bare")
+        for key in order:
+            log(f"[jobacct-make {rnd + 1}/{args.make_rounds}] {key}")
+            runner.wait_quiet()
+            before = user_cpu_snapshot()
+            t0 = time.monotonic()
+            p = subprocess.run(argvs[key], cwd=runner.tmp,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+            wall = time.monotonic() - t0
+            if p.returncode != 0:
+                raise RuntimeError(f"{' '.join(argvs[key][:3])} failed "
+                                   f"({p.returncode}): {p.stderr[-500:]}")
+            if key == "jobacct":
+                # Every recipe's shell and the make: the job was followed.
+                m = re.search(r"processes +(\d+)", p.stderr)
+                if not m or int(m.group(1)) < args.make_recipes + 1:
+                    raise RuntimeError("jobacct did not follow the make: "
+                                       f"{p.stderr[-500:]}")
+            # The make and jobacct are this process's children: what
+            # other processes used is load from elsewhere.
+            runner.last_load = other_load(before, user_cpu_snapshot(),
+                                          {os.getpid()}, wall)
+            if runner.last_load >= args.max_other_load:
+                out["disturbed"] += 1
+            out[key].append(wall)
+    return out
+
+
+def make_table(res, args):
+    bare, under = res["bare"], res["jobacct"]
+    # Paired: each round's jobacct run against the bare run beside it.
+    pairs = [j / b for b, j in zip(bare, under)]
+    rows = [f"Generated Makefile of {args.make_recipes} recipes "
+            "(`@echo tN > /dev/null`: a shell each), `make -s -j2`, "
+            f"{args.make_rounds} interleaved rounds; wall time in seconds.",
+            "",
+            "| Run | Wall s | × bare |",
+            "|---|---:|---:|",
+            f"| make -j2 | {fmt_range(bare, '{:.3f}')} | 1.000 |",
+            f"| jobacct -- make -j2 | {fmt_range(under, '{:.3f}')} | "
+            f"{med(under) / med(bare):.3f} |",
+            "",
+            f"Per-round ratio jobacct / bare: {fmt_range(pairs, '{:.3f}')}."]
+    if res["disturbed"]:
+        rows.append(f"{res['disturbed']} run(s) had other load of "
+                    f"{args.max_other_load:.0%} or more of the machine.")
+    return rows
+
+
+def tracker_rows(runs):
+    """The tracker beside the monitor alone, at the fastest storm: CPU
+    per event, and its difference paired by round."""
+    fd = runs.get("fd", [])
+    tr = runs.get("tracker", [])
+    if not fd or not tr:
+        return [], None
+    diffs = [cpu_us(t) - cpu_us(f) for f, t in zip(fd, tr)]
+    rows = ["| Listener | CPU µs per event |",
+            "|---|---:|",
+            f"| relayfork fd API (monitor alone) | "
+            f"{fmt_range([cpu_us(r) for r in fd], '{:.2f}')} |",
+            f"| relayfork fd API + tracker | "
+            f"{fmt_range([cpu_us(r) for r in tr], '{:.2f}')} |",
+            "",
+            "Tracker − monitor alone: "
+            f"{med([cpu_us(r) for r in tr]) - med([cpu_us(r) for r in fd]):+.2f} "
+            "µs per event (difference of the medians); paired by round: "
+            f"{fmt_range(diffs, '{:+.2f}')}."]
+    return rows, diffs
 
 
 # --- statistics and tables -------------------------------------------------
@@ -689,7 +800,11 @@ def main():
     ap.add_argument("--rounds-other", type=int, default=4,
                     help="rounds of the other scenarios")
     ap.add_argument("--mode-seconds", type=float, default=1.0)
-    ap.add_argument("--scenarios", default=",".join(s["key"] for s in SCENARIOS))
+    ap.add_argument("--scenarios",
+                    default=",".join([s["key"] for s in SCENARIOS] +
+                                     ["jobacct-make"]),
+                    help="storm scenarios, and jobacct-make (jobacct "
+                    "around make -j2)")
     ap.add_argument("--listeners",
                     default=",".join(l["key"] for l in LISTENERS),
                     help="listeners to run (keys of LISTENERS)")
@@ -705,6 +820,11 @@ def main():
     ap.add_argument("--retries", type=int, default=2,
                     help="repeats of a run that other load disturbed")
     ap.add_argument("--max-drain", type=float, default=15)
+    ap.add_argument("--make-recipes", type=int, default=400,
+                    help="recipes of the jobacct make scenario")
+    ap.add_argument("--make-rounds", type=int, default=10,
+                    help="rounds of the jobacct make scenario (each: bare "
+                    "and under jobacct)")
     ap.add_argument("--smoke", action="store_true",
                     help="a few seconds: everything runs once, briefly")
     ap.add_argument("--write-readme", action="store_true",
@@ -715,7 +835,8 @@ def main():
     if args.smoke:
         args.seconds, args.rounds, args.rounds_other = 0.2, 1, 1
         args.mode_seconds = 0.1
-        args.scenarios = "peak-all,peak-fork"
+        args.scenarios = "peak-all,peak-fork,jobacct-make"
+        args.make_recipes, args.make_rounds = 40, 1
         args.no_perf = True
         args.quiet_wait, args.retries, args.max_other_load = 0, 0, 1.0
         args.max_drain = 5
@@ -774,6 +895,18 @@ def main():
                 runner.stop_hogs()
             results["scenarios"][sc["key"]] = runs
 
+        if "jobacct-make" in wanted:
+            if not shutil.which("make"):
+                runner.notes.append("jobacct around make: skipped, make "
+                                    "not found.")
+            elif not os.access(os.path.join(runner.examples, "jobacct"),
+                               os.X_OK):
+                runner.notes.append("jobacct around make: skipped, no "
+                                    "jobacct in this build.")
+            else:
+                runner.last_load = 1.0
+                results["make"] = make_bench(runner, args)
+
         if not args.no_perf and shutil.which("perf"):
             have_probes = add_probes(runner)
             if not have_probes:
@@ -823,6 +956,18 @@ def main():
         out.append(f"### {sc['title']}")
         out.append("")
         out += scenario_table(runs, labels)
+        out.append("")
+    tracker, _ = tracker_rows(results["scenarios"].get("peak-all", {}))
+    if tracker:
+        out.append("### Tracker: CPU per event beside the fastest storm "
+                   "(all events)")
+        out.append("")
+        out += tracker
+        out.append("")
+    if results.get("make"):
+        out.append("### jobacct around a parallel build")
+        out.append("")
+        out += make_table(results["make"], args)
         out.append("")
     if results["perf"]:
         out.append("### System calls and allocations (separate pass under "
@@ -929,6 +1074,22 @@ def targets(results):
                         f"{min(vs):.1f}–{max(vs):.1f} overlap)")
             lines.append(msg + f"; storm CPU per task {tk:.1f} µs vs "
                          f"{tv:.1f} µs")
+    # The job tracker and jobacct (issue 12).
+    _, diffs = tracker_rows(sc.get("peak-all", {}))
+    if diffs:
+        d = med(diffs)
+        lines.append(f"- Tracker over the monitor alone, peak-all: "
+                     f"{d:+.2f} µs per event, median of rounds "
+                     f"(≤ 0.3): {verdict(d <= 0.3)}"
+                     + ("" if d <= 0.3 else
+                        f", by {d - 0.3:.2f} µs"))
+    mk = results.get("make")
+    if mk and mk["bare"]:
+        ratio_ = med(mk["jobacct"]) / med(mk["bare"])
+        lines.append(f"- jobacct around make -j2: wall time × "
+                     f"{ratio_:.3f} (≤ 1.010): {verdict(ratio_ <= 1.01)}"
+                     + ("" if ratio_ <= 1.01 else
+                        f", by {100 * (ratio_ - 1.01):.1f} points"))
     # Hot path.
     for k in ours:
         r = results["perf"].get(k)

@@ -8,6 +8,7 @@
  * and filter mode, and a process that started before the monitor must
  * be judged right too.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,13 +102,66 @@ spawn_leader_first(void)
 	return spawn_role("leader-first", NULL);
 }
 
+/* Wait until the main thread of pid has left (a zombie leader while
+ * other threads live on): a slow machine may take longer to start the
+ * role than any fixed pause. */
+static void
+wait_leader_gone(pid_t pid)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (;;) {
+		FILE *f = fopen(path, "re");
+		const char *close_paren;
+		bool gone = false;
+
+		assert_non_null(f);
+		if (fgets(buf, sizeof(buf), f) &&
+		    (close_paren = strrchr(buf, ')')) && close_paren[1] == ' ')
+			gone = close_paren[2] == 'Z';
+		fclose(f);
+		if (gone)
+			return;
+		assert_true(now_ms() < deadline);
+		usleep(5 * 1000);
+	}
+}
+
+/* Wait until pid has n threads. */
+static void
+wait_threads(pid_t pid, size_t n)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	for (;;) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		size_t count = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				count++;
+		closedir(d);
+		if (count >= n)
+			return;
+		assert_true(now_ms() < deadline);
+		usleep(5 * 1000);
+	}
+}
+
 static void
 finish_leader_first(pid_t child)
 {
 	int status;
 
 	/* Let the main thread's exit be reported before the end. */
-	usleep(50 * 1000);
+	wait_leader_gone(child);
+	usleep(20 * 1000);
 	assert_int_equal(write(gate[1], "g", 1), 1);
 	status = wait_child(child);
 	assert_true(WIFEXITED(status));
@@ -160,7 +214,7 @@ check_leader_first(unsigned int flags, uint32_t mask)
 	const struct relayfork_event *ex[8], *end;
 	struct evlog log = { 0 };
 	pid_t child = spawn_leader_first();
-	size_t n, i;
+	size_t n, i, end_index;
 
 	finish_leader_first(child);
 	end = wait_end(m, &log, child);
@@ -169,7 +223,10 @@ check_leader_first(unsigned int flags, uint32_t mask)
 	assert_int_equal(end->u.exit.status, 7 << 8);
 	assert_true(end->pid != child);
 	assert_true(end->flags & RELAYFORK_EVENT_F_THREAD);
+	/* The log may move as it grows: keep the end by its place. */
+	end_index = (size_t)(end - log.ev);
 	evlog_collect_for(m, &log, 100);
+	end = &log.ev[end_index];
 	n = exits_of(&log, child, ex, 8);
 	assert_true(n >= 1);
 	/* Exactly one end, and nothing after it. */
@@ -281,10 +338,10 @@ test_process_older_than_the_monitor(void **state)
 	struct relayfork_monitor *m;
 	const struct relayfork_event *end, *ex[8];
 	struct evlog log = { 0 };
-	size_t n;
+	size_t n, end_index;
 
 	/* Let it start its threads and leave main before we look. */
-	usleep(100 * 1000);
+	wait_leader_gone(child);
 	m = start_monitor(0, RELAYFORK_EVENTS_EXIT | RELAYFORK_EVENTS_SKIP_THREADS);
 	finish_leader_first(child);
 	end = wait_end(m, &log, child);
@@ -300,17 +357,18 @@ test_process_older_than_the_monitor(void **state)
 	 * then _exit() (a group exit): whichever task goes last ends it. */
 	assert_int_equal(pipe(gate), 0);
 	child = spawn_role("linger-then-exit", "4");
-	usleep(100 * 1000);
+	wait_threads(child, 2);
 	m = start_monitor(0, RELAYFORK_EVENTS_EXIT);
 	assert_int_equal(write(gate[1], "g", 1), 1);
 	wait_child(child);
 	end = wait_end(m, &log, child);
 	assert_non_null(end);
 	assert_int_equal(end->u.exit.status, 4 << 8);
+	end_index = (size_t)(end - log.ev);
 	evlog_collect_for(m, &log, 100);
 	n = exits_of(&log, child, ex, 8);
 	assert_int_equal(n, 2);
-	assert_ptr_equal(ex[n - 1], end);
+	assert_ptr_equal(ex[n - 1], &log.ev[end_index]);
 	close(gate[0]);
 	close(gate[1]);
 	relayfork_monitor_unref(m);

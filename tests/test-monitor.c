@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
@@ -56,6 +57,9 @@ start_storm(void)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* A test killed on timeout must not leave it running: the
+		 * shell dies with us (the flag survives exec). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl("/bin/sh", "sh", "-c", "while :; do /bin/true; done",
 		      (char *)NULL);
 		_exit(127);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 #include <cmocka.h>
 
 #include "helpers.h"
@@ -36,35 +37,77 @@
 #define LOG_UNSUBSCRIBED "relayforkd: unsubscribed"
 
 static const char *daemon_path;
+/* The generated relayforkd.service, when the build passes it. */
+static const char *unit_path;
 
 struct daemon {
-	char dir[64];
+	/* The mount point, canonical; parent: a directory made for it (when
+	 * the mount point's name is not mkdtemp's), removed with it. */
+	char dir[64], parent[64];
 	pid_t pid;
-	char processes[96], signal[96], stats[96], log[96];
+	char processes[96], signal[96], stats[96], log[96], state[96];
 };
 
-/* Daemons still running, stopped at exit even when a test failed (a
- * failed test leaves its frame, so copies are kept, not pointers). */
+/* Daemons still running, stopped at exit even when a test failed, and
+ * the mount points of those that have exited until a test cleaned up
+ * after them (a failed test leaves its frame, so copies are kept, not
+ * pointers).  An entry is in use while dir is set; pid is 0 once the
+ * daemon has exited. */
 static struct {
 	pid_t pid;
-	char dir[64];
+	char dir[64], parent[64], state[96];
 	bool group; /* a group's, stopped by its teardown */
-} running[8];
+} running[16];
+
+/* Undo mountinfo's octal escapes (\040 space, \011 tab, \012 newline,
+ * \134 backslash) in place. */
+static void
+unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+					(s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* How many relayfork filesystems are mounted on dir (stacked ones
+ * count each), from /proc/self/mountinfo. */
+static int
+mount_count(const char *dir)
+{
+	char *line = NULL, *sep, mnt[512], type[64];
+	size_t cap = 0;
+	int n = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
+		    sscanf(sep, " - %63s", type) != 1)
+			continue;
+		unescape(mnt);
+		if (strcmp(mnt, dir) == 0 && strcmp(type, "fuse.relayfork") == 0)
+			n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
 
 static bool
 is_mounted(const char *dir)
 {
-	char line[512], mnt[256], type[64];
-	bool found = false;
-	FILE *f = fopen("/proc/self/mounts", "re");
-
-	assert_non_null(f);
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %255s %63s", mnt, type) == 2 &&
-			strcmp(mnt, dir) == 0 &&
-			strcmp(type, "fuse.relayfork") == 0;
-	fclose(f);
-	return found;
+	return mount_count(dir) > 0;
 }
 
 /* Mounted and answering (a crashed daemon's mount is listed but dead). */
@@ -92,25 +135,47 @@ wait_served(const struct daemon *d)
 	assert_true(is_served(d));
 }
 
-/* Stop the daemons left running (a test's only, or all). */
+/* Remove what a daemon on dir leaves: every mount (stacked ones too),
+ * its log and state files, the directory. */
+static void
+remove_leftovers(const char *dir, const char *parent, const char *state)
+{
+	char path[128];
+	int i;
+
+	for (i = 0; i < 8 && umount2(dir, MNT_DETACH) == 0; i++)
+		;
+	/* Named as in daemon_init(), and dir.link by tests. */
+	snprintf(path, sizeof(path), "%s.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s.link", dir);
+	unlink(path);
+	if (state[0])
+		unlink(state);
+	rmdir(dir);
+	if (parent[0])
+		rmdir(parent);
+}
+
+/* Stop the daemons left running and remove what they left (a test's
+ * only, or a group's too). */
 static void
 stop_daemons(bool all)
 {
-	char log[96];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (!running[i].pid || (running[i].group && !all))
+		if (!running[i].dir[0] || (running[i].group && !all))
 			continue;
-		kill(running[i].pid, SIGKILL);
-		waitpid(running[i].pid, NULL, 0);
-		umount2(running[i].dir, MNT_DETACH);
-		rmdir(running[i].dir);
-		/* Named as in daemon_start_at(). */
-		snprintf(log, sizeof(log), "%s.log", running[i].dir);
-		unlink(log);
+		if (running[i].pid) {
+			kill(running[i].pid, SIGKILL);
+			waitpid(running[i].pid, NULL, 0);
+		}
+		remove_leftovers(running[i].dir, running[i].parent,
+				 running[i].state);
 		running[i].pid = 0;
 		running[i].group = false;
+		running[i].dir[0] = '\0';
 	}
 }
 
@@ -120,31 +185,47 @@ stop_leftover_daemons(void)
 	stop_daemons(true);
 }
 
+/* on: d runs (on its mount point); off: it has exited, but its mount
+ * point and files stay listed until daemon_cleanup(). */
 static void
 track(struct daemon *d, bool on)
 {
-	unsigned int i;
+	unsigned int i, n = sizeof(running) / sizeof(running[0]);
 
-	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (on && !running[i].pid) {
-			running[i].pid = d->pid;
-			snprintf(running[i].dir, sizeof(running[i].dir), "%s",
-				 d->dir);
-			return;
-		}
-		if (!on && running[i].pid == d->pid) {
-			running[i].pid = 0;
-			running[i].group = false;
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (running[i].dir[0] && strcmp(running[i].dir, d->dir) == 0)
+			break;
+	if (i == n && on)
+		for (i = 0; i < n && running[i].dir[0]; i++)
+			;
+	assert_true(i < n);
+	/* A new entry is a test's until daemon_mark_group(). */
+	if (!running[i].dir[0])
+		running[i].group = false;
+	running[i].pid = on ? d->pid : 0;
+	snprintf(running[i].dir, sizeof(running[i].dir), "%s", d->dir);
+	snprintf(running[i].parent, sizeof(running[i].parent), "%s", d->parent);
+	snprintf(running[i].state, sizeof(running[i].state), "%s", d->state);
 }
 
-/* Start relayforkd on dir (made if NULL) with extra arguments. */
 static void
-daemon_start_at(struct daemon *d, const char *extra)
+untrack(struct daemon *d)
 {
-	char cmd[512];
+	unsigned int i;
 
+	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i].dir[0] && strcmp(running[i].dir, d->dir) == 0) {
+			assert_int_equal(running[i].pid, 0);
+			running[i].dir[0] = '\0';
+			running[i].group = false;
+		}
+}
+
+/* Pick a mount point (made with mkdtemp if d->dir is empty) and name
+ * the files around it. */
+static void
+daemon_init(struct daemon *d)
+{
 	if (!d->dir[0]) {
 		strcpy(d->dir, "/tmp/relayforkd-test-XXXXXX");
 		assert_non_null(mkdtemp(d->dir));
@@ -153,37 +234,131 @@ daemon_start_at(struct daemon *d, const char *extra)
 	snprintf(d->signal, sizeof(d->signal), "%s/signal", d->dir);
 	snprintf(d->stats, sizeof(d->stats), "%s/stats", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s.log", d->dir);
+	/* The daemon's default: next to the mount point. */
+	if (!d->state[0])
+		snprintf(d->state, sizeof(d->state), "%s.state", d->dir);
+}
+
+/* A mount point whose name has a space in it, in a directory of its
+ * own. */
+static void
+daemon_init_spaced(struct daemon *d)
+{
+	strcpy(d->parent, "/tmp/relayforkd-test-XXXXXX");
+	assert_non_null(mkdtemp(d->parent));
+	snprintf(d->dir, sizeof(d->dir), "%s/a b", d->parent);
+	assert_int_equal(mkdir(d->dir, 0755), 0);
+	daemon_init(d);
+}
+
+enum stderr_mode { STDERR_LOG, STDERR_BROKEN_PIPE, STDERR_CLOSED };
+
+struct start {
+	const char *extra;	/* more arguments, for sh */
+	const char *spelling;	/* the -m argument, if not d->dir */
+	enum stderr_mode err;
+	const char *notify;	/* $NOTIFY_SOCKET */
+	bool no_wait;		/* return at once, not once served */
+	const char *wrapper;	/* a command to run the daemon with */
+};
+
+/* Start relayforkd on d->dir (made if empty). */
+static void
+daemon_start_with(struct daemon *d, const struct start *o)
+{
+	const char *redirect = "2>&1";
+	char cmd[768];
+	int broken[2] = { -1, -1 };
+
+	daemon_init(d);
+	if (o->err == STDERR_BROKEN_PIPE) {
+		/* Nobody will ever read it: the first log line breaks it. */
+		assert_int_equal(pipe(broken), 0);
+		close(broken[0]);
+		redirect = "2>&3 3>&-";
+	} else if (o->err == STDERR_CLOSED) {
+		redirect = "2>&-";
+	}
 	/* Its output goes to a file: a daemon left behind must not hold
-	 * the test's output open. */
-	snprintf(cmd, sizeof(cmd), "exec %s -v %s%s %s </dev/null >>%s 2>&1",
-		 daemon_path,
-		 strcmp(d->dir, "/run/relayfork") ? "-m " : "",
-		 strcmp(d->dir, "/run/relayfork") ? d->dir : "",
-		 extra ? extra : "", d->log);
+	 * the test's output open.  Paths are quoted: some have spaces. */
+	if (strcmp(d->dir, "/run/relayfork") == 0 && !o->spelling)
+		snprintf(cmd, sizeof(cmd),
+			 "exec %s %s -v %s </dev/null >>'%s' %s", o->wrapper ?: "",
+			 daemon_path, o->extra ?: "", d->log, redirect);
+	else
+		snprintf(cmd, sizeof(cmd),
+			 "exec %s %s -v -m '%s' %s </dev/null >>'%s' %s",
+			 o->wrapper ?: "", daemon_path,
+			 o->spelling ?: d->dir, o->extra ?: "", d->log,
+			 redirect);
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid == 0) {
+		if (broken[1] >= 0)
+			dup2(broken[1], 3);
+		if (o->notify)
+			setenv("NOTIFY_SOCKET", o->notify, 1);
+		else
+			unsetenv("NOTIFY_SOCKET");
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	if (broken[1] >= 0)
+		close(broken[1]);
 	track(d, true);
-	wait_served(d);
+	if (!o->no_wait)
+		wait_served(d);
 }
 
+/* Start relayforkd on dir (made if NULL) with extra arguments. */
 static void
-daemon_stop_with(struct daemon *d, int sig)
+daemon_start_at(struct daemon *d, const char *extra)
+{
+	struct start o = { .extra = extra };
+
+	daemon_start_with(d, &o);
+}
+
+/* Send sig; the daemon must exit with status 0, its mount gone. */
+static void
+daemon_signal_exit(struct daemon *d, int sig)
 {
 	int status;
 
 	kill(d->pid, sig);
 	status = wait_child(d->pid);
 	track(d, false);
-	assert_true(WIFEXITED(status));
+	if (!WIFEXITED(status))
+		fail_msg("signal %d: the daemon died of signal %d", sig,
+			 WIFSIGNALED(status) ? WTERMSIG(status) : -1);
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* A clean stop unmounts. */
 	assert_false(is_mounted(d->dir));
-	rmdir(d->dir);
-	unlink(d->log);
+}
+
+/* SIGKILL, as a crash: the mount stays behind, dead. */
+static void
+daemon_crash(struct daemon *d)
+{
+	kill(d->pid, SIGKILL);
+	wait_child(d->pid);
+	track(d, false);
+	assert_true(is_mounted(d->dir));
+}
+
+/* Everything a daemon left in the file system. */
+static void
+daemon_cleanup(struct daemon *d)
+{
+	untrack(d);
+	remove_leftovers(d->dir, d->parent, d->state);
+}
+
+static void
+daemon_stop_with(struct daemon *d, int sig)
+{
+	daemon_signal_exit(d, sig);
+	daemon_cleanup(d);
 }
 
 static void
@@ -261,6 +436,24 @@ log_count(const struct daemon *d, const char *prefix)
 	free(line);
 	fclose(f);
 	return n;
+}
+
+/* Does the daemon's log have a line containing text? */
+static bool
+log_has(const struct daemon *d, const char *text)
+{
+	FILE *f = fopen(d->log, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = strstr(line, text) != NULL;
+	free(line);
+	fclose(f);
+	return found;
 }
 
 /* Wait up to ms until the log has count lines starting with prefix. */
@@ -372,8 +565,16 @@ daemon_mark_group(const struct daemon *d)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
-		if (running[i].pid == d->pid)
+		if (running[i].dir[0] && strcmp(running[i].dir, d->dir) == 0)
 			running[i].group = true;
+}
+
+/* After each test that starts its own daemons: what a failed one left. */
+static int
+cleanup_leftovers(void **state)
+{
+	stop_daemons(false);
+	return 0;
 }
 
 static int
@@ -626,7 +827,7 @@ test_seed_examples_verbatim(void **state)
 		"cat /run/relayfork/processes\n";
 	struct daemon d = { .dir = "/run/relayfork" };
 	const char *out;
-	char cmd[256];
+	char cmd[256], arg[128];
 	pid_t parent = getpid(), p123;
 	int status;
 
@@ -647,7 +848,12 @@ test_seed_examples_verbatim(void **state)
 		pause();
 		_exit(0);
 	}
-	daemon_start_at(&d, NULL);
+	/* A state file of the test's: a system's relayforkd may have left
+	 * /run/relayfork.state for its next start. */
+	snprintf(d.state, sizeof(d.state), "/tmp/relayforkd-test-seed-%d.state",
+		 (int)getpid());
+	snprintf(arg, sizeof(arg), "--state-file %s", d.state);
+	daemon_start_at(&d, arg);
 	snprintf(cmd, sizeof(cmd), "%s.out", d.dir);
 	{
 		FILE *f = popen("sh", "w");
@@ -905,6 +1111,20 @@ test_unsubscribes_when_last_target_exits(void **state)
 	daemon_stop(&d);
 }
 
+/* A file holding one number. */
+static bool
+procfs_read_long_test(const char *path, long *ret)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%ld", ret) == 1;
+	fclose(f);
+	return ok;
+}
+
 static int
 run_options(const char *args)
 {
@@ -1037,6 +1257,7 @@ kill_child(pid_t pid)
 }
 
 static void remove_helper(void);
+static bool file_has(const char *path, const char *text);
 
 /* After every test of the groups that start daemons of their own: what
  * a failed test left behind goes. */
@@ -1612,6 +1833,7 @@ test_uid_change_revokes(void **state)
 	const char *helper = setuid_helper();
 	pid_t parent = getpid(), p, x;
 	int out[2], go[2];
+	char text[64];
 
 	daemon_start_at(&d, "-u");
 	assert_int_equal(pipe(out), 0);
@@ -1654,6 +1876,8 @@ test_uid_change_revokes(void **state)
 	close(go[0]);
 	assert_true(receiver_got(out[0], -2, WAIT_MS));
 	assert_string_equal(read_file(d.processes), listing(&p, 1));
+	snprintf(text, sizeof(text), "target %d ", (int)p);
+	assert_true(file_has(d.state, text));
 	x = fork_and_reap();
 	assert_true(receiver_got(out[0], x, WAIT_MS));
 
@@ -1662,6 +1886,9 @@ test_uid_change_revokes(void **state)
 	assert_true(receiver_got(out[0], -1, WAIT_MS));
 	assert_true(log_wait(&d, "relayforkd: revoked", 1, WAIT_MS));
 	assert_string_equal(read_file(d.processes), "\n");
+	/* Nothing left to restore: the state file went with it (before
+	 * the read was answered). */
+	assert_int_equal(access(d.state, F_OK), -1);
 	x = fork_and_reap();
 	assert_false(receiver_got(out[0], x, 500));
 	assert_int_equal(stats_counter(&d, "targets_revoked"), 1);
@@ -1777,7 +2004,23 @@ test_open_files_bounded(void **state)
 	ssize_t n;
 	int i, fd;
 	pid_t child;
+	struct rlimit lim;
 
+	/* The test holds HANDLES files, and its user's child 1,024 and
+	 * more: past the soft limit of 1024 that a plain init leaves (the
+	 * qemu guest's). */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	if (lim.rlim_cur < HANDLES + 64) {
+		lim.rlim_cur = HANDLES + 64;
+		if (lim.rlim_max < lim.rlim_cur)
+			lim.rlim_max = lim.rlim_cur;
+		/* Raising the hard limit takes CAP_SYS_RESOURCE. */
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0) {
+			print_message("    cannot hold %d files: %s\n",
+				      HANDLES + 64, strerror(errno));
+			skip();
+		}
+	}
 	daemon_start_at(&d, "-u");
 	/* A user's open files and incomplete lines, while nothing is
 	 * registered: many requests, each answered at once. */
@@ -1893,7 +2136,20 @@ test_open_files_bounded(void **state)
 	after = now_ms() - before;
 	print_message("    stats read in a fork storm in %ld ms\n", after);
 	assert_int_equal(waitpid(child, NULL, WNOHANG), 0);
+	/* A stop signal is taken between rounds too: the daemon unmounts
+	 * and exits in the storm, its state kept for the next. */
+	before = now_ms();
+	daemon_signal_exit(&d, SIGTERM);
+	after = now_ms() - before;
+	print_message("    stopped in a fork storm in %ld ms\n", after);
+	assert_true(after < WAIT_MS);
+	assert_int_equal(waitpid(child, NULL, WNOHANG), 0);
 	kill_child(child);
+	daemon_start_at(&d, "-u");
+	assert_string_equal(read_file(d.processes), whole);
+	snprintf(text, sizeof(text), "restored %d of %d registrations",
+		 TARGETS, TARGETS);
+	assert_true(log_has(&d, text));
 
 	for (i = 0; i < TARGETS; i++)
 		kill_child(pids[i]);
@@ -2066,6 +2322,1031 @@ test_pid_max_and_zombie(void **state)
 	wait_child(zombie);
 }
 
+/*
+ * Every signal whose default action ends a process, sent from outside:
+ * the daemon unmounts, says which signal it was, and exits 0.  (Before,
+ * all but SIGINT and SIGTERM killed it and left a dead mount.)  Not
+ * here: SIGKILL and SIGSTOP (cannot be caught), SIGPIPE (ignored, see
+ * below), and the faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+ * SIGSYS), which keep their default action.
+ */
+static void
+test_terminating_signals_unmount(void **state)
+{
+	static const int standard[] = {
+		SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM,
+		SIGTERM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,
+		SIGPWR,
+	};
+	int sigs[64], n = 0, i, sig;
+	char text[32];
+
+	for (i = 0; i < (int)(sizeof(standard) / sizeof(standard[0])); i++)
+		sigs[n++] = standard[i];
+	/* Every real-time signal, glibc's reserved 32 and 33 included: the
+	 * kernel's SIGRTMIN is 32. */
+	for (sig = 32; sig <= SIGRTMAX; sig++)
+		sigs[n++] = sig;
+	for (i = 0; i < n; i++) {
+		struct daemon d = { 0 };
+
+		daemon_start_at(&d, NULL);
+		daemon_signal_exit(&d, sigs[i]);
+		snprintf(text, sizeof(text), "(signal %d)", sigs[i]);
+		if (!log_has(&d, text))
+			fail_msg("signal %d: not logged", sigs[i]);
+		daemon_cleanup(&d);
+	}
+}
+
+/* sigqueue(3) too (si_code SI_QUEUE), not only kill(2). */
+static void
+test_queued_signal_unmounts(void **state)
+{
+	struct daemon d = { 0 };
+	union sigval v = { .sival_int = 1 };
+
+	daemon_start_at(&d, NULL);
+	assert_int_equal(sigqueue(d.pid, SIGRTMIN + 1, v), 0);
+	daemon_signal_exit(&d, 0);
+	daemon_cleanup(&d);
+}
+
+/*
+ * The daemon forwards real-time signals, and may be sent them by a
+ * forwarder: another relayforkd where root registered this daemon's pid
+ * (its own refuses it: see PERMISSIONS).  That must not stop it.
+ */
+static void
+test_registered_daemon_survives(void **state)
+{
+	struct daemon d = { 0 }, e = { 0 };
+	const char *stats;
+	unsigned long long sent = 0;
+	int rx;
+	pid_t a, x;
+
+	daemon_start_at(&d, NULL);
+	daemon_start_at(&e, NULL);
+	a = start_receiver(SIGRTMIN, &rx);
+	assert_int_equal(write_pid(d.processes, false, d.pid), -EPERM);
+	assert_int_equal(write_pid(e.processes, false, d.pid), 0);
+	assert_int_equal(write_pid(e.processes, false, a), 0);
+	x = fork_and_reap();
+	/* The receiver registered after the daemon got it: the daemon was
+	 * signalled first. */
+	assert_true(receiver_got(rx, x, WAIT_MS));
+	usleep(100 * 1000);
+	assert_true(is_served(&d));
+	assert_false(log_has(&d, "unmounting"));
+	stats = read_file(e.stats);
+	assert_non_null(strstr(stats, "signals_sent "));
+	sscanf(strstr(stats, "signals_sent "), "signals_sent %llu", &sent);
+	assert_true(sent >= 2);
+	assert_int_equal(write_pid(e.processes, true, d.pid), 0);
+	assert_int_equal(write_pid(e.processes, true, a), 0);
+	stop_receiver(a, rx);
+	daemon_stop(&e);
+	daemon_stop(&d);
+}
+
+/*
+ * SIGPIPE is ignored, as systemd's IgnoreSIGPIPE= does for services: a
+ * log reader that goes away must not stop the daemon, and neither does
+ * a SIGPIPE sent from outside.  Nor does a closed standard error.
+ */
+static void
+test_broken_stderr_survives(void **state)
+{
+	static const enum stderr_mode modes[] = { STDERR_BROKEN_PIPE,
+						  STDERR_CLOSED, STDERR_LOG };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct daemon d = { 0 };
+		struct start o = { .err = modes[i] };
+		int rx;
+		pid_t a, x;
+
+		daemon_start_with(&d, &o);
+		kill(d.pid, SIGPIPE);
+		/* -v logs the registration: a write to the broken pipe. */
+		a = start_receiver(SIGRTMIN, &rx);
+		assert_int_equal(write_pid(d.processes, false, a), 0);
+		x = fork_and_reap();
+		assert_true(receiver_got(rx, x, WAIT_MS));
+		assert_int_equal(write_pid(d.processes, true, a), 0);
+		stop_receiver(a, rx);
+		usleep(100 * 1000);
+		assert_true(is_served(&d));
+		daemon_stop(&d);
+	}
+}
+
+/* Run a second daemon on the mount point spelled so (it should refuse
+ * to start: timeout(1) stops one that does not); its exit status. */
+static int
+run_second_daemon(const char *spelling)
+{
+	char cmd[512];
+	int status;
+
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 5 %s -m '%s' </dev/null >/dev/null 2>&1", daemon_path,
+		 spelling);
+	status = system(cmd);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The mount point is the directory, however it is spelled: a second
+ * daemon given the first one's mount point with a trailing slash, a
+ * doubled slash, a "." or through a symbolic link refuses to start
+ * rather than mount over the first.
+ */
+static void
+test_served_mountpoint_spellings_refused(void **state)
+{
+	struct daemon d = { 0 };
+	char spelling[128], link[80];
+	const char *base;
+	int i;
+
+	daemon_start_at(&d, NULL);
+	base = strrchr(d.dir, '/') + 1;
+	snprintf(link, sizeof(link), "%s.link", d.dir);
+	assert_int_equal(symlink(d.dir, link), 0);
+	for (i = 0; i < 5; i++) {
+		switch (i) {
+		case 0:
+			snprintf(spelling, sizeof(spelling), "%s/", d.dir);
+			break;
+		case 1:
+			snprintf(spelling, sizeof(spelling), "%s//", d.dir);
+			break;
+		case 2:
+			snprintf(spelling, sizeof(spelling), "/tmp//%s", base);
+			break;
+		case 3:
+			snprintf(spelling, sizeof(spelling), "%s/.", d.dir);
+			break;
+		case 4:
+			snprintf(spelling, sizeof(spelling), "%s", link);
+			break;
+		}
+		if (run_second_daemon(spelling) != 1)
+			fail_msg("'%s': a second daemon did not refuse", spelling);
+		assert_int_equal(mount_count(d.dir), 1);
+		assert_true(is_served(&d));
+	}
+	unlink(link);
+	daemon_stop(&d);
+	assert_int_equal(mount_count(d.dir), 0);
+}
+
+/*
+ * What a crash leaves at a mount point whose name has a space (the
+ * kernel lists it as "a\040b"): the next daemon removes it, and after a
+ * clean stop nothing is mounted there.
+ */
+static void
+test_stale_mount_with_space_recovered(void **state)
+{
+	struct daemon d = { 0 };
+
+	daemon_init_spaced(&d);
+	daemon_start_at(&d, NULL);
+	daemon_crash(&d);
+	assert_int_equal(open(d.processes, O_RDONLY), -1);
+	assert_int_equal(errno, ENOTCONN);
+
+	daemon_start_at(&d, NULL);
+	assert_int_equal(mount_count(d.dir), 1);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+	assert_int_equal(mount_count(d.dir), 0);
+}
+
+/* The stale mount is found whatever the spelling of the mount point. */
+static void
+test_stale_mount_other_spellings_recovered(void **state)
+{
+	struct daemon d = { 0 };
+	char spelling[128];
+	int i;
+
+	daemon_start_at(&d, NULL);
+	for (i = 0; i < 3; i++) {
+		struct start o = { .spelling = spelling };
+
+		daemon_crash(&d);
+		if (i == 0)
+			snprintf(spelling, sizeof(spelling), "%s/", d.dir);
+		else if (i == 1)
+			snprintf(spelling, sizeof(spelling), "%s//", d.dir);
+		else
+			snprintf(spelling, sizeof(spelling), "/tmp//%s",
+				 strrchr(d.dir, '/') + 1);
+		daemon_start_with(&d, &o);
+		if (mount_count(d.dir) != 1)
+			fail_msg("'%s': %d mounts", spelling, mount_count(d.dir));
+	}
+	daemon_stop(&d);
+	assert_int_equal(mount_count(d.dir), 0);
+}
+
+/* A process's start time, field 22 of /proc/PID/stat. */
+static unsigned long long
+start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	/* Fields 3 to 21 follow the last ')', then the start time. */
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				       "%*u %*u %*u %*u %*d %*d %*d %*d %*d "
+				       "%*d %llu", &ticks), 1);
+	return ticks;
+}
+
+static bool
+file_has(const char *path, const char *text)
+{
+	return strstr(read_file(path), text) != NULL;
+}
+
+/*
+ * Registrations survive a crash: the next daemon restores from the
+ * state file the processes that still run, and not one that exited
+ * meanwhile even though another process now has its pid.
+ */
+static void
+test_state_restored_after_crash(void **state)
+{
+	struct daemon d = { 0 };
+	char text[128];
+	struct stat st;
+	pid_t parent = getpid(), a, b, c, reuse, x;
+	int ra, rb, rc, status;
+
+	daemon_start_at(&d, NULL);
+	a = start_receiver(SIGRTMIN, &ra);
+	b = start_receiver(SIGRTMIN, &rb);
+	c = start_receiver(SIGRTMIN, &rc);
+	snprintf(text, sizeof(text), "%d\n%d\n%d\n", (int)a, (int)c, (int)b);
+	assert_int_equal(write_file(d.processes, text), 0);
+
+	/* Written when the write was answered: root's, for root only. */
+	assert_int_equal(lstat(d.state, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(text, sizeof(text), "target %d %llu ", (int)a, start_time(a));
+	assert_true(file_has(d.state, text));
+
+	daemon_crash(&d);
+	/* c exits while no daemon runs, and its pid goes to a process
+	 * that would die of the signal. */
+	stop_receiver(c, rc);
+	reuse = fork_with_pid(c);
+	if (reuse == -EEXIST || reuse == -EBUSY)
+		skip();
+	assert_true(reuse >= 0);
+	if (reuse == 0) {
+		die_with_parent(parent);
+		sleep(30);
+		_exit(7);
+	}
+
+	daemon_start_at(&d, NULL);
+	snprintf(text, sizeof(text), "%d %d \n", (int)a, (int)b);
+	assert_string_equal(read_file(d.processes), text);
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+	assert_true(receiver_got(rb, x, WAIT_MS));
+	/* Still there: not signalled. */
+	usleep(100 * 1000);
+	assert_int_equal(waitpid(reuse, &status, WNOHANG), 0);
+	kill(reuse, SIGKILL);
+	status = wait_child(reuse);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	assert_true(log_has(&d, "restored 2 of 3 registrations"));
+	snprintf(text, sizeof(text), "not restoring pid %d:", (int)c);
+	assert_true(log_has(&d, text));
+	/* The file is brought up to date at once. */
+	snprintf(text, sizeof(text), "target %d ", (int)c);
+	assert_false(file_has(d.state, text));
+
+	/* Nothing left to remember: no file. */
+	snprintf(text, sizeof(text), "-%d -%d", (int)a, (int)b);
+	assert_int_equal(write_file(d.processes, text), 0);
+	assert_int_equal(access(d.state, F_OK), -1);
+	stop_receiver(a, ra);
+	stop_receiver(b, rb);
+	daemon_stop(&d);
+}
+
+/*
+ * A clean stop keeps the state too: `systemctl restart` and package
+ * upgrades stop the daemon cleanly.  The signal is restored with the
+ * registrations, over -s: the receivers wait for that one.
+ */
+static void
+test_state_kept_on_clean_stop(void **state)
+{
+	struct daemon d = { 0 };
+	char text[64];
+	pid_t a, x;
+	int ra;
+
+	daemon_start_at(&d, NULL);
+	a = start_receiver(40, &ra);
+	assert_int_equal(write_file(d.signal, "40"), 0);
+	assert_int_equal(write_pid(d.processes, false, a), 0);
+	daemon_signal_exit(&d, SIGTERM);
+
+	daemon_start_at(&d, "-s 41");
+	snprintf(text, sizeof(text), "%d \n", (int)a);
+	assert_string_equal(read_file(d.processes), text);
+	assert_string_equal(read_file(d.signal), "40\n");
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+
+	/* Unregistered, and the signal the command line's again: nothing
+	 * to remember. */
+	assert_int_equal(write_pid(d.processes, true, a), 0);
+	assert_int_equal(access(d.state, F_OK), 0);
+	assert_int_equal(write_file(d.signal, "41"), 0);
+	assert_int_equal(access(d.state, F_OK), -1);
+	stop_receiver(a, ra);
+	daemon_stop(&d);
+}
+
+/* Write a state file that would restore pid (if trusted). */
+static void
+write_state(const char *path, pid_t pid, const char *boot_id, uid_t uid,
+	    mode_t mode)
+{
+	char text[256], boot[64] = "";
+	FILE *f;
+
+	if (!boot_id) {
+		f = fopen("/proc/sys/kernel/random/boot_id", "re");
+		assert_non_null(f);
+		assert_non_null(fgets(boot, sizeof(boot), f));
+		fclose(f);
+		boot[strcspn(boot, "\n")] = '\0';
+		boot_id = boot;
+	}
+	snprintf(text, sizeof(text),
+		 "# written by a test\n"
+		 "relayforkd-state 1\n"
+		 "boot-id %s\n"
+		 "future-keyword 1 2 3\n"
+		 "signal %d\n"
+		 "target %d %llu 0 more fields\n",
+		 boot_id, SIGRTMIN, (int)pid, start_time(pid));
+	unlink(path);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chown(path, uid, 0), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/*
+ * The state file is root's: one owned by another user, or writable by
+ * others, or a symbolic link, or from another boot, restores nothing
+ * (and is replaced); a good one restores.
+ */
+static void
+test_state_file_trust(void **state)
+{
+	static const struct {
+		const char *boot_id;
+		uid_t uid;
+		mode_t mode;
+		bool link, restored;
+	} cases[] = {
+		{ NULL, 0, 0600, false, true },
+		{ NULL, 0, 0644, false, true },
+		{ NULL, 4263, 0600, false, false },
+		{ NULL, 0, 0602, false, false },
+		{ NULL, 0, 0620, false, false },
+		{ NULL, 0, 0600, true, false },
+		{ "00000000-0000-0000-0000-000000000000", 0, 0600, false, false },
+	};
+	char text[64], real[112];
+	unsigned int i;
+	pid_t a;
+	int ra;
+
+	a = start_receiver(SIGRTMIN, &ra);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct daemon d = { 0 };
+
+		daemon_init(&d);
+		if (cases[i].link) {
+			/* Named so that a failed test's is removed. */
+			snprintf(real, sizeof(real), "%s.link", d.dir);
+			write_state(real, a, NULL, 0, 0600);
+			assert_int_equal(symlink(real, d.state), 0);
+		} else {
+			write_state(d.state, a, cases[i].boot_id, cases[i].uid,
+				    cases[i].mode);
+		}
+		daemon_start_at(&d, NULL);
+		snprintf(text, sizeof(text), "%d \n", (int)a);
+		if (strcmp(read_file(d.processes),
+			   cases[i].restored ? text : "\n") != 0)
+			fail_msg("case %u: restored '%s'", i,
+				 read_file(d.processes));
+		if (!cases[i].restored) {
+			/* The file now says what this daemon knows:
+			 * nothing. */
+			assert_int_equal(access(d.state, F_OK), -1);
+		} else {
+			assert_int_equal(write_pid(d.processes, true, a), 0);
+		}
+		if (cases[i].link) {
+			/* The link was replaced, not followed. */
+			assert_true(file_has(real, "target"));
+			unlink(real);
+		}
+		daemon_stop(&d);
+	}
+	stop_receiver(a, ra);
+}
+
+/* --state-file chooses the file; "none" keeps no state. */
+static void
+test_state_file_option(void **state)
+{
+	struct daemon d = { 0 };
+	char path[96], arg[128], text[64];
+	pid_t a;
+	int ra;
+
+	daemon_init(&d);
+	snprintf(path, sizeof(path), "%s.other", d.dir);
+	snprintf(arg, sizeof(arg), "--state-file '%s'", path);
+	/* Cleaned up with the daemon. */
+	snprintf(d.state, sizeof(d.state), "%s", path);
+	daemon_start_at(&d, arg);
+	a = start_receiver(SIGRTMIN, &ra);
+	assert_int_equal(write_pid(d.processes, false, a), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	daemon_crash(&d);
+	daemon_start_at(&d, arg);
+	snprintf(text, sizeof(text), "%d \n", (int)a);
+	assert_string_equal(read_file(d.processes), text);
+	daemon_crash(&d);
+
+	/* None: nothing restored, nothing written. */
+	snprintf(d.state, sizeof(d.state), "%s.state", d.dir);
+	daemon_start_at(&d, "--state-file none");
+	assert_string_equal(read_file(d.processes), "\n");
+	assert_int_equal(write_pid(d.processes, false, a), 0);
+	assert_int_equal(access(d.state, F_OK), -1);
+	stop_receiver(a, ra);
+	daemon_stop(&d);
+	unlink(path);
+}
+
+/*
+ * A process of user uid that keeps root as its saved uid, blocks the
+ * signal and waits, tracked: uid may signal it until switch_to_root()
+ * makes it wholly root (as su does), while no daemon runs.
+ */
+struct switchable {
+	pid_t pid;
+	int go, done;
+};
+
+static void
+spawn_switchable(uid_t uid, struct switchable *ret)
+{
+	pid_t parent = getpid();
+	int go[2], done[2];
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	ret->pid = fork();
+	assert_true(ret->pid >= 0);
+	if (ret->pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(go[1]);
+		close(done[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, 0) < 0)
+			_exit(1);
+		die_with_parent(parent);
+		if (write(done[1], "r", 1) != 1 || read(go[0], &c, 1) != 1 ||
+		    setresuid(0, 0, 0) < 0 || write(done[1], "g", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	track_child(ret->pid);
+	close(go[0]);
+	close(done[1]);
+	ret->go = go[1];
+	ret->done = done[0];
+	assert_int_equal(read(ret->done, &c, 1), 1);
+}
+
+static void
+switch_to_root(struct switchable *s)
+{
+	char c;
+
+	assert_int_equal(write(s->go, "g", 1), 1);
+	assert_int_equal(read(s->done, &c, 1), 1);
+	assert_int_equal(c, 'g');
+	close(s->go);
+	close(s->done);
+}
+
+/*
+ * Item: a restart applies the permission model.  Registrations come
+ * back in their registrant's name, as that registrant's write would be
+ * taken now: one whose process became root while no daemon ran is
+ * dropped (its user may no longer signal it), one past a lower
+ * --max-per-user too, each logged and counted; those kept count against
+ * the user's limit; root's registration of the user's process stays;
+ * and without -u the user's go, root's stay.  The state file records
+ * the registrant's credentials and follows every drop.
+ */
+static void
+test_state_restore_applies_permissions(void **state)
+{
+	struct daemon d = { 0 };
+	struct switchable sw;
+	pid_t a, b, c, r, expect[2];
+	char text[128];
+
+	daemon_start_at(&d, "-u --max-per-user 3");
+	spawn_switchable(4282, &sw);
+	a = spawn_process(4282);
+	b = spawn_process(4282);
+	c = spawn_process(4282);
+	r = spawn_process(4282);
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)sw.pid, (int)a, (int)b);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+	assert_int_equal(write_pid(d.processes, false, r), 0);
+	/* The registrant is the opener: uid 4282, no capability. */
+	snprintf(text, sizeof(text),
+		 "target %d %llu 4282 euid=4282 suid=4282 fsuid=4282 "
+		 "cap-eff=0000000000000000 userns=initial opener=",
+		 (int)a, start_time(a));
+	assert_true(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d %llu 0 euid=0 ", (int)r,
+		 start_time(r));
+	assert_true(file_has(d.state, text));
+
+	daemon_crash(&d);
+	switch_to_root(&sw);
+	daemon_start_at(&d, "-u --max-per-user 1");
+	expect[0] = a;
+	expect[1] = r;
+	assert_string_equal(read_file(d.processes), listing(expect, 2));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282, which "
+		 "registered it, may no longer signal it", (int)sw.pid);
+	assert_true(log_has(&d, text));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282 holds "
+		 "--max-per-user (1)", (int)b);
+	assert_true(log_has(&d, text));
+	assert_true(log_has(&d, "restored 2 of 4 registrations"));
+	assert_int_equal(stats_counter(&d, "restores_refused"), 2);
+	/* The file says what was restored, before the read is answered. */
+	snprintf(text, sizeof(text), "target %d ", (int)sw.pid);
+	assert_false(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d ", (int)b);
+	assert_false(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d %llu 4282 ", (int)a,
+		 start_time(a));
+	assert_true(file_has(d.state, text));
+	/* a counts: the user is at its limit. */
+	snprintf(text, sizeof(text), "%d\n", (int)c);
+	assert_int_equal(write_as(4282, false, d.processes, text), -EDQUOT);
+	/* And it is the user's to unregister, and to register again. */
+	snprintf(text, sizeof(text), "-%d\n", (int)a);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)a);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+
+	/* Without -u only root registers: the user's goes. */
+	daemon_crash(&d);
+	daemon_start_at(&d, NULL);
+	assert_string_equal(read_file(d.processes), listing(&r, 1));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282 "
+		 "registered it, and only root registers without "
+		 "--allow-user-writes", (int)a);
+	assert_true(log_has(&d, text));
+	assert_int_equal(stats_counter(&d, "restores_refused"), 1);
+	kill_child(sw.pid);
+	kill_child(a);
+	kill_child(b);
+	kill_child(c);
+	kill_child(r);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/* Receive one datagram within ms, with its sender's pid; its length or
+ * -1. */
+static ssize_t
+recv_notify(int fd, char *buf, size_t size, pid_t *ret_pid, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = &control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	*ret_pid = 0;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			*ret_pid = cred.pid;
+		}
+	return n;
+}
+
+/* The minor device number of the relayfork mount on dir, or -1. */
+static int
+mount_minor(const char *dir)
+{
+	char *line = NULL, *sep, mnt[512], type[64];
+	unsigned int major, minor;
+	size_t cap = 0;
+	int found = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		sep = strstr(line, " - ");
+		if (!sep ||
+		    sscanf(line, "%*s %*s %u:%u %*s %511s", &major, &minor,
+			   mnt) != 3 ||
+		    sscanf(sep, " - %63s", type) != 1)
+			continue;
+		unescape(mnt);
+		if (strcmp(mnt, dir) == 0 && strcmp(type, "fuse.relayfork") == 0)
+			found = (int)minor;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/*
+ * How many requests of the FUSE connection on dir wait for an answer
+ * (fusectl's "waiting": the kernel's INIT counts until answered), or -1.
+ * fusectl is mounted in a mount namespace of a child's own, so nothing
+ * is left mounted.
+ */
+static int
+fuse_waiting(const char *dir)
+{
+	int minor = mount_minor(dir), status;
+	pid_t child;
+
+	if (minor < 0)
+		return -1;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char path[64], buf[32] = "";
+		FILE *f;
+
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
+			  NULL) < 0)
+			_exit(255);
+		snprintf(path, sizeof(path),
+			 "/sys/fs/fuse/connections/%d/waiting", minor);
+		f = fopen(path, "re");
+		if (!f || !fgets(buf, sizeof(buf), f))
+			_exit(254);
+		_exit(atoi(buf) > 200 ? 200 : atoi(buf));
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status) >= 254 ? -1 : WEXITSTATUS(status);
+}
+
+/* Is line (such as "READY=1") one of the message's lines? */
+static bool
+has_line(const char *msg, const char *line)
+{
+	size_t len = strlen(line);
+	const char *p;
+
+	for (p = msg; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, len) == 0 &&
+		    (p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * Type=notify: READY=1 on $NOTIFY_SOCKET (a path, or abstract with '@')
+ * from the main process once the mount is served, STOPPING=1 when it
+ * stops.
+ */
+static void
+test_notify_ready_and_stopping(void **state)
+{
+	int variant, one = 1;
+
+	for (variant = 0; variant < 2; variant++) {
+		struct daemon d = { 0 };
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct start o = { .notify = sa.sun_path, .no_wait = true };
+		socklen_t len;
+		char msg[512];
+		pid_t sender;
+		int fd, status, waiting;
+
+		daemon_init(&d);
+		if (variant == 0)
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.link",
+				 d.dir);
+		else
+			snprintf(sa.sun_path, sizeof(sa.sun_path),
+				 "@relayforkd-test-%d", (int)getpid());
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				  strlen(sa.sun_path));
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(fd >= 0);
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+					    sizeof(one)), 0);
+		if (variant == 1)
+			sa.sun_path[0] = '\0';
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, len), 0);
+		if (variant == 1)
+			sa.sun_path[0] = '@';
+
+		daemon_start_with(&d, &o);
+		assert_true(recv_notify(fd, msg, sizeof(msg), &sender,
+					WAIT_MS) > 0);
+		/* Stopped at once: what it announced must be true already. */
+		kill(d.pid, SIGSTOP);
+		if (!has_line(msg, "READY=1"))
+			fail_msg("not READY=1: '%s'", msg);
+		assert_int_equal(sender, d.pid);
+		assert_true(is_mounted(d.dir));
+		/* The kernel's INIT is answered already (where fusectl can
+		 * tell). */
+		waiting = fuse_waiting(d.dir);
+		if (waiting >= 0)
+			assert_int_equal(waiting, 0);
+		kill(d.pid, SIGCONT);
+		assert_true(is_served(&d));
+
+		kill(d.pid, SIGTERM);
+		assert_true(recv_notify(fd, msg, sizeof(msg), &sender,
+					WAIT_MS) > 0);
+		if (!has_line(msg, "STOPPING=1"))
+			fail_msg("not STOPPING=1: '%s'", msg);
+		status = wait_child(d.pid);
+		track(&d, false);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_false(is_mounted(d.dir));
+		close(fd);
+		daemon_cleanup(&d);
+	}
+}
+
+/* Without $NOTIFY_SOCKET, or with one nobody listens on, it serves. */
+static void
+test_notify_socket_absent(void **state)
+{
+	struct daemon d = { 0 };
+	struct start o = { .notify = "/nonexistent/notify" };
+
+	daemon_start_with(&d, &o);
+	daemon_stop(&d);
+}
+
+/* The unit's CapabilityBoundingSet=, as setpriv(1) --bounding-set
+ * takes it ("-all,+sys_admin,..."), minus the capability without. */
+static bool
+unit_bounding_set(char *out, size_t size, const char *without)
+{
+	char line[512], *tok, *save;
+	bool found = false;
+	FILE *f;
+
+	if (!unit_path)
+		return false;
+	f = fopen(unit_path, "re");
+	assert_non_null(f);
+	snprintf(out, size, "-all");
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "CapabilityBoundingSet=", 22) == 0) {
+			found = true;
+			for (tok = strtok_r(line + 22, " \n", &save); tok;
+			     tok = strtok_r(NULL, " \n", &save)) {
+				char *p;
+
+				if (strncmp(tok, "CAP_", 4) != 0)
+					continue;
+				if (without && strcmp(tok, without) == 0)
+					continue;
+				for (p = tok; *p; p++)
+					*p = (char)(*p >= 'A' && *p <= 'Z'
+							    ? *p - 'A' + 'a'
+							    : *p);
+				snprintf(out + strlen(out), size - strlen(out),
+					 ",+%s", tok + 4);
+			}
+		}
+	fclose(f);
+	return found;
+}
+
+/* A target's sent count in the stats, -1 if it is not listed. */
+static long long
+target_sent(const struct daemon *d, pid_t pid)
+{
+	unsigned long long sent;
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "target %d sent ", (int)pid);
+	p = strstr(read_file(d->stats), key);
+	if (!p || sscanf(p + strlen(key), "%llu", &sent) != 1)
+		return -1;
+	return (long long)sent;
+}
+
+/*
+ * The daemon does its work with nothing but the unit's capability
+ * bounding set: mounts, signals another user's process, forces its
+ * receive buffer, removes a stale mount; and each capability in the set
+ * is needed.
+ */
+static void
+test_unit_capabilities(void **state)
+{
+	char set[256], wrapper[512];
+	struct daemon d = { 0 };
+	struct start o = { .wrapper = wrapper };
+	long rmem_max = 0;
+	pid_t slow, x;
+	int r, status;
+
+	if (!unit_path || system("command -v setpriv >/dev/null") != 0)
+		skip();
+	if (!unit_bounding_set(set, sizeof(set), NULL))
+		fail_msg("%s has no CapabilityBoundingSet=", unit_path);
+	snprintf(wrapper, sizeof(wrapper),
+		 "setpriv --bounding-set %s --inh-caps -all --", set);
+	daemon_start_with(&d, &o);
+	/* Another user's receiver: needs CAP_KILL. */
+	slow = start_slow_receiver(SIGRTMIN, 4266, 16);
+	assert_int_equal(write_pid(d.processes, false, slow), 0);
+	x = fork_and_reap();
+	(void)x;
+	for (int64_t end = now_ms() + WAIT_MS;
+	     target_sent(&d, slow) < 1 && now_ms() < end;)
+		usleep(20 * 1000);
+	assert_true(target_sent(&d, slow) >= 1);
+	/* SO_RCVBUFFORCE: CAP_NET_ADMIN. */
+	r = daemon_rcvbuf(&d);
+	if (r != -ENOSYS)
+		assert_int_equal(r, 16 << 20);
+	/* umount2() of the stale mount and mount(): CAP_SYS_ADMIN. */
+	daemon_crash(&d);
+	daemon_start_with(&d, &o);
+	assert_int_equal(mount_count(d.dir), 1);
+	assert_true(target_sent(&d, slow) >= 0); /* restored */
+	kill(slow, SIGKILL);
+	wait_child(slow);
+	daemon_stop(&d);
+
+	/* Each one is needed. */
+	unit_bounding_set(set, sizeof(set), "CAP_SYS_ADMIN");
+	snprintf(wrapper, sizeof(wrapper),
+		 "timeout 5 setpriv --bounding-set %s --inh-caps -all -- %s "
+		 "-m /tmp/relayforkd-test-nomount >/dev/null 2>&1",
+		 set, daemon_path);
+	mkdir("/tmp/relayforkd-test-nomount", 0700);
+	status = system(wrapper);
+	rmdir("/tmp/relayforkd-test-nomount");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+
+	unit_bounding_set(set, sizeof(set), "CAP_KILL");
+	snprintf(wrapper, sizeof(wrapper),
+		 "setpriv --bounding-set %s --inh-caps -all --", set);
+	memset(&d, 0, sizeof(d));
+	daemon_start_with(&d, &o);
+	slow = start_slow_receiver(SIGRTMIN, 4266, 16);
+	/* Registering checks kill(pid, 0), which fails without it. */
+	assert_int_equal(write_pid(d.processes, false, slow), -EPERM);
+	kill(slow, SIGKILL);
+	wait_child(slow);
+	daemon_stop(&d);
+
+	if (procfs_read_long_test("/proc/sys/net/core/rmem_max", &rmem_max) &&
+	    2 * rmem_max < (16 << 20)) {
+		unit_bounding_set(set, sizeof(set), "CAP_NET_ADMIN");
+		snprintf(wrapper, sizeof(wrapper),
+			 "setpriv --bounding-set %s --inh-caps -all --", set);
+		memset(&d, 0, sizeof(d));
+		daemon_start_with(&d, &o);
+		r = daemon_rcvbuf(&d);
+		if (r != -ENOSYS)
+			assert_true(r < (16 << 20));
+		daemon_stop(&d);
+	}
+}
+
+/*
+ * The unit's LimitNOFILE= is what the default limits need, a descriptor
+ * per target of --max-targets and the daemon's own: under it the daemon
+ * keeps --max-targets whole; one descriptor fewer makes it lower the
+ * limit, and say so.
+ */
+static void
+test_unit_descriptor_limit(void **state)
+{
+	char line[256], wrapper[128], text[96];
+	struct start o = { .wrapper = wrapper };
+	struct daemon d = { 0 };
+	struct rlimit lim;
+	long limit = -1;
+	FILE *f;
+
+	if (!unit_path || system("command -v prlimit >/dev/null") != 0)
+		skip();
+	f = fopen(unit_path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "LimitNOFILE=%ld", &limit);
+	fclose(f);
+	assert_true(limit > 0);
+	/* Above our hard limit, prlimit needs CAP_SYS_RESOURCE: so does
+	 * raising it here, which tells whether it will work. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	if (lim.rlim_max < (rlim_t)limit) {
+		lim.rlim_max = (rlim_t)limit;
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+			skip();
+	}
+	snprintf(wrapper, sizeof(wrapper), "prlimit --nofile=%ld:%ld --", limit,
+		 limit);
+	daemon_start_with(&d, &o);
+	assert_false(log_has(&d, "RLIMIT_NOFILE allows"));
+	daemon_stop(&d);
+
+	snprintf(wrapper, sizeof(wrapper), "prlimit --nofile=%ld:%ld --",
+		 limit - 1, limit - 1);
+	memset(&d, 0, sizeof(d));
+	daemon_start_with(&d, &o);
+	snprintf(text, sizeof(text), "RLIMIT_NOFILE allows %ld descriptors",
+		 limit - 1);
+	assert_true(log_has(&d, text));
+	daemon_stop(&d);
+}
+
 static void
 require_fuse(void)
 {
@@ -2113,22 +3394,61 @@ main(int argc, char **argv)
 					  test_teardown),
 		cmocka_unit_test_teardown(test_open_files_bounded,
 					  test_teardown),
+		cmocka_unit_test_teardown(test_state_restore_applies_permissions,
+					  test_teardown),
 	};
 	const struct CMUnitTest lifecycle[] = {
-		cmocka_unit_test(test_seed_examples_verbatim),
-		cmocka_unit_test(test_stale_mount_recovered),
-		cmocka_unit_test(test_lost_events_counted),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_unsubscribes_when_last_target_exits),
-		cmocka_unit_test(test_buffer_sizes),
+		cmocka_unit_test_teardown(test_seed_examples_verbatim,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_stale_mount_recovered,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_lost_events_counted,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_options,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_unsubscribes_when_last_target_exits,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_buffer_sizes,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_terminating_signals_unmount,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_queued_signal_unmounts,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_registered_daemon_survives,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_broken_stderr_survives,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_served_mountpoint_spellings_refused,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_stale_mount_with_space_recovered,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_stale_mount_other_spellings_recovered,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_state_restored_after_crash,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_state_kept_on_clean_stop,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_state_file_trust,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_state_file_option,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_notify_ready_and_stopping,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_notify_socket_absent,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_unit_capabilities,
+					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_unit_descriptor_limit,
+					  cleanup_leftovers),
 	};
 	int failed = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s RELAYFORKD\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s RELAYFORKD [UNIT-FILE]\n", argv[0]);
 		return EXIT_FAILURE;
 	}
 	daemon_path = argv[1];
+	unit_path = argc == 3 ? argv[2] : NULL;
 	require_proc_events();
 	require_fuse();
 	atexit(stop_leftover_daemons);

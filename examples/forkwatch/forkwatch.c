@@ -24,8 +24,7 @@
 #include <unistd.h>
 
 #include "forkwatch.h"
-
-#define TREE_MAX (1u << 22) /* PID_MAX_LIMIT */
+#include "output.h"
 
 struct watch {
 	struct config cfg;
@@ -37,10 +36,11 @@ struct watch {
 	bool need_procs;	/* names, users: /proc is read */
 	uint64_t shown;
 	bool done;
-	/* --tree: the pids followed, as a bitmap indexed by pid. */
-	unsigned char *tree;
-	/* The last snapshot the table and the tree were made from: events
-	 * it covers changed nothing it does not show. */
+	/* --tree: the job tracker follows the subtree (membership decided
+	 * at fork time, ids against pid reuse, /proc read after a loss). */
+	struct relayfork_tracker *tracker;
+	/* The last snapshot the table was made from: events it covers
+	 * changed nothing it does not show. */
 	struct relayfork_snapshot *snapshot;
 	/* Events were lost since: read /proc again once caught up. */
 	bool stale;
@@ -52,43 +52,6 @@ struct watch {
 #define RESYNC_INTERVAL_NS 1000000000u
 
 /*
- * Descriptors 0, 1 and 2 that whoever started us left closed would be
- * taken by the first descriptors forkwatch opens: the signalfd would
- * become standard output, and the events would be written into it.
- * Each closed one is held by /dev/null, read-only, so that writing to
- * it still fails (EBADF).  Returns 1 when standard output was closed,
- * 0 when it was open, or -errno.
- */
-static int
-hold_standard_fds(void)
-{
-	int fd, r = 0;
-
-	for (fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		/* The lowest free number: fd, those below are open. */
-		if (open("/dev/null", O_RDONLY) < 0)
-			return -errno;
-		if (fd == STDOUT_FILENO)
-			r = 1;
-	}
-	return r;
-}
-
-/* 0 while standard output takes everything written to it, else the
- * write error as -errno. */
-static int
-output_error(void)
-{
-	errno = 0;
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return 0;
-	/* stdio failed in an earlier, implicit write; its errno is gone. */
-	return errno ? -errno : -EIO;
-}
-
-/*
  * The exit status once everything is written.  A write error is an
  * error, said on standard error: output that was asked for is lost.  A
  * reader that went away (forkwatch | head) is not: it has what it
@@ -98,7 +61,7 @@ static int
 exit_status(int status, int out_error)
 {
 	if (out_error == 0)
-		out_error = output_error();
+		out_error = stream_error(stdout);
 	if (out_error == 0 || out_error == -EPIPE)
 		return status;
 	fprintf(stderr, "forkwatch: writing the output: %s\n",
@@ -116,26 +79,37 @@ now_ns(void)
 }
 
 static bool
-tree_has(const struct watch *w, pid_t pid)
+tree_member(struct watch *w, pid_t tgid)
 {
-	return pid > 0 && (unsigned)pid < TREE_MAX &&
-	       (w->tree[pid / 8] & (1u << (pid % 8)));
+	struct relayfork_member m;
+
+	return relayfork_tracker_get_member(w->tracker, tgid, &m) == 0;
 }
 
-static void
-tree_set(struct watch *w, pid_t pid, bool on)
-{
-	if (pid <= 0 || (unsigned)pid >= TREE_MAX)
-		return;
-	if (on)
-		w->tree[pid / 8] |= (unsigned char)(1u << (pid % 8));
-	else
-		w->tree[pid / 8] &= (unsigned char)~(1u << (pid % 8));
-}
-
-/* --pid and --tree, decided from the event alone. */
+/*
+ * --tree: hand the event to the tracker; it is about the tree when its
+ * process was a member before (an exit ends the membership) or is one
+ * after (a fork makes one).  What the tracker says is not needed here.
+ */
 static bool
-pid_filter(struct watch *w, const struct relayfork_event *ev, bool covered)
+tree_follow(struct watch *w, const struct relayfork_event *ev)
+{
+	struct relayfork_tracker_event tev;
+	bool before = ev->type != RELAYFORK_EVENT_LOST &&
+		      tree_member(w, ev->tgid);
+
+	/* Only -ENOMEM: the tree misses what this event changed. */
+	(void)relayfork_tracker_handle(w->tracker, ev);
+	while (relayfork_tracker_next(w->tracker, &tev) > 0)
+		;
+	return ev->type != RELAYFORK_EVENT_LOST &&
+	       (before || tree_member(w, ev->tgid));
+}
+
+/* --pid and --tree (@in_tree: tree_follow()'s answer), decided from the
+ * event alone. */
+static bool
+pid_filter(struct watch *w, const struct relayfork_event *ev, bool in_tree)
 {
 	bool process_fork = ev->type == RELAYFORK_EVENT_FORK &&
 			    !(ev->flags & RELAYFORK_EVENT_F_THREAD);
@@ -143,13 +117,8 @@ pid_filter(struct watch *w, const struct relayfork_event *ev, bool covered)
 	if (w->cfg.pid)
 		return ev->tgid == w->cfg.pid ||
 		       (process_fork && ev->u.fork.parent_tgid == w->cfg.pid);
-	if (w->cfg.tree) {
-		/* Follow the tree as it grows. */
-		if (process_fork && !covered &&
-		    tree_has(w, ev->u.fork.parent_tgid))
-			tree_set(w, ev->pid, true);
-		return tree_has(w, ev->tgid);
-	}
+	if (w->cfg.tree)
+		return in_tree;
 	return true;
 }
 
@@ -200,74 +169,26 @@ proc_filter(struct watch *w, const struct relayfork_event *ev,
 }
 
 /*
- * Read the processes that exist now: the table and the tree start from
- * it, and after a loss are made true again (processes that ended meanwhile
- * go, those that started come, the tree takes their descendants).
+ * Read the processes that exist now: the table starts from it, and after
+ * a loss is made true again (processes that ended meanwhile go, those
+ * that started come).  The tree is the tracker's, which does the same
+ * for it at the loss.
  */
 static int
 resync(struct watch *w)
 {
-	struct {
-		pid_t pid, ppid;
-	} *all = NULL;
 	struct relayfork_event ev;
-	size_t n = 0, cap = 0, i;
-	bool grew;
 	int r;
 
 	w->snapshot = relayfork_snapshot_free(w->snapshot);
 	r = relayfork_snapshot_new(0, &w->snapshot);
 	if (r < 0)
 		return r;
-	if (w->procs)
-		procs_resync_begin(w->procs);
-	while ((r = relayfork_snapshot_next(w->snapshot, &ev)) > 0) {
-		if (w->procs)
-			procs_resync_add(w->procs, &ev);
-		if (!w->tree)
-			continue;
-		if (n == cap) {
-			void *grown;
-
-			cap = cap ? 2 * cap : 1024;
-			grown = realloc(all, cap * sizeof(*all));
-			if (!grown) {
-				r = -ENOMEM;
-				break;
-			}
-			all = grown;
-		}
-		all[n].pid = ev.pid;
-		all[n].ppid = ev.u.fork.parent_tgid;
-		n++;
-	}
-	if (w->procs && r == 0)
+	procs_resync_begin(w->procs);
+	while ((r = relayfork_snapshot_next(w->snapshot, &ev)) > 0)
+		procs_resync_add(w->procs, &ev);
+	if (r == 0)
 		procs_resync_end(w->procs);
-	if (w->tree && r == 0) {
-		/* Keep the members that live on, and the root; add their
-		 * descendants, level by level. */
-		unsigned char *alive = calloc(TREE_MAX / 8, 1);
-
-		if (!alive) {
-			free(all);
-			return -ENOMEM;
-		}
-		for (i = 0; i < n; i++)
-			if (tree_has(w, all[i].pid) || all[i].pid == w->cfg.tree)
-				alive[all[i].pid / 8] |= (unsigned char)(1u << (all[i].pid % 8));
-		memcpy(w->tree, alive, TREE_MAX / 8);
-		free(alive);
-		do {
-			grew = false;
-			for (i = 0; i < n; i++)
-				if (!tree_has(w, all[i].pid) &&
-				    tree_has(w, all[i].ppid)) {
-					tree_set(w, all[i].pid, true);
-					grew = true;
-				}
-		} while (grew);
-	}
-	free(all);
 	return r;
 }
 
@@ -290,21 +211,23 @@ static void
 handle(struct watch *w, const struct relayfork_event *ev)
 {
 	const struct proc *proc = NULL;
-	bool process_end, shown, covered;
+	bool process_end, shown, covered, in_tree = false;
 
+	if (w->tracker)
+		in_tree = tree_follow(w, ev);
 	if (ev->type == RELAYFORK_EVENT_LOST) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
 		if (!w->cfg.quiet)
 			render_lost(&w->render, ev);
 		/* What the lost events did is unknown: ask /proc. */
-		w->stale = w->procs || w->tree;
+		w->stale = w->procs != NULL;
 		return;
 	}
 	covered = w->snapshot && relayfork_snapshot_covers(w->snapshot, ev) == 1;
 	process_end = ev->type == RELAYFORK_EVENT_EXIT &&
 		      (ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
-	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, covered);
+	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, in_tree);
 	if (w->need_procs) {
 		if (!covered)
 			procs_update(w->procs, ev);
@@ -325,12 +248,8 @@ handle(struct watch *w, const struct relayfork_event *ev)
 		 * the process (its main thread may leave first). */
 		if (w->need_procs && ev->pid != ev->tgid)
 			procs_forget(w->procs, ev->pid);
-		if (process_end) {
-			if (w->need_procs)
-				procs_forget(w->procs, ev->tgid);
-			if (w->tree)
-				tree_set(w, ev->tgid, false);
-		}
+		if (process_end && w->need_procs)
+			procs_forget(w->procs, ev->tgid);
 	}
 }
 
@@ -408,18 +327,22 @@ setup(struct watch *w)
 	}
 	if (r == 0 && w->need_procs)
 		r = procs_new(&w->procs);
-	if (r == 0 && w->cfg.tree) {
-		w->tree = calloc(TREE_MAX / 8, 1);
-		if (!w->tree)
-			return -ENOMEM;
-		tree_set(w, w->cfg.tree, true);
-	}
+	if (r == 0 && w->cfg.tree)
+		r = relayfork_tracker_new(0, &w->tracker);
 	if (r == 0)
 		r = relayfork_monitor_start(w->monitor);
 	/* After subscribing, so that no process falls between the
 	 * snapshot and the first event. */
-	if (r == 0 && (w->procs || w->tree))
+	if (r == 0 && w->procs)
 		r = resync(w);
+	if (r == 0 && w->tracker) {
+		r = relayfork_tracker_add(w->tracker, w->cfg.tree);
+		if (r == -ESRCH) {
+			fprintf(stderr, "forkwatch: --tree %d: no such "
+					"process\n", (int)w->cfg.tree);
+			return 1;
+		}
+	}
 	return r;
 }
 
@@ -460,7 +383,7 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				stats_print(&w->interval, w->procs, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
-				w->out_error = output_error();
+				w->out_error = stream_error(stdout);
 				if (w->out_error)
 					break;
 			}
@@ -471,7 +394,7 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				break;
 			r = 0;
 			/* A full disk, or the reader went away: stop. */
-			w->out_error = output_error();
+			w->out_error = stream_error(stdout);
 			if (w->out_error)
 				break;
 		}
@@ -483,15 +406,14 @@ int
 main(int argc, char **argv)
 {
 	struct watch w = { 0 };
-	int sfd, duration_fd, stats_fd, r, stdout_closed;
+	int sfd, duration_fd, stats_fd, r, closed;
 	sigset_t mask;
 
 	/* Before any other descriptor is made (the user database may
 	 * open files while the options are read). */
-	stdout_closed = hold_standard_fds();
-	if (stdout_closed < 0) {
-		fprintf(stderr, "forkwatch: /dev/null: %s\n",
-			strerror(-stdout_closed));
+	closed = hold_standard_fds();
+	if (closed < 0) {
+		fprintf(stderr, "forkwatch: /dev/null: %s\n", strerror(-closed));
 		return 1;
 	}
 	r = options_parse(argc, argv, &w.cfg);
@@ -499,7 +421,7 @@ main(int argc, char **argv)
 		return exit_status(r, 0);
 	/* Say so now rather than at the first event, or never on a quiet
 	 * machine. */
-	if (stdout_closed) {
+	if (closed & (1 << STDOUT_FILENO)) {
 		fputs("forkwatch: standard output is closed\n", stderr);
 		return 1;
 	}
@@ -520,12 +442,13 @@ main(int argc, char **argv)
 	}
 
 	r = setup(&w);
-	if (r < 0) {
-		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
+	if (r != 0) {
+		if (r < 0)
+			fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
 		relayfork_monitor_unref(w.monitor);
 		relayfork_snapshot_free(w.snapshot);
 		procs_free(w.procs);
-		free(w.tree);
+		relayfork_tracker_free(w.tracker);
 		return 1;
 	}
 
@@ -548,7 +471,7 @@ main(int argc, char **argv)
 	procs_free(w.procs);
 	stats_free(&w.stats);
 	stats_free(&w.interval);
-	free(w.tree);
+	relayfork_tracker_free(w.tracker);
 	if (duration_fd >= 0)
 		close(duration_fd);
 	if (stats_fd >= 0)

@@ -10,6 +10,8 @@
 
 #include <relayfork/relayfork.h>
 
+#include "text.h"
+
 /* What -e selected: a library event mask (with SKIP_THREADS unless
  * threads are shown), and thread-level events besides. */
 struct selection {
@@ -97,7 +99,7 @@ void procs_resync_begin(struct procs *p);
 void procs_resync_add(struct procs *p, const struct relayfork_event *ev);
 void procs_resync_end(struct procs *p);
 
-/* render.c: one event, human or JSON. */
+/* render.c: one event, human or JSON (escaped with text.h). */
 struct render {
 	FILE *out;
 	bool json;
@@ -114,16 +116,6 @@ void render_sync_clock(struct render *r);
 void render_event(struct render *r, const struct relayfork_event *ev,
 		  const struct proc *proc);
 void render_lost(struct render *r, const struct relayfork_event *ev);
-/* JSON string body (no quotes) for arbitrary bytes: always valid UTF-8. */
-void json_escape(FILE *out, const char *s, size_t len);
-/*
- * Text that other processes chose (command lines, names, user names),
- * for people: everything a terminal would act on, and every byte that
- * is not valid UTF-8, as \xHH; a backslash as \\; forkwatch(1) says
- * so.  Every piece of such text in the human output goes through here.
- * Returns the characters written, for padding columns.
- */
-size_t text_escape(FILE *out, const char *s, size_t len);
 
 /* stats.c: counts for -S and -q. */
 struct forker {

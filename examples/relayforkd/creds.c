@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,10 +23,32 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define CAP_KILL_BIT 5
-
 /* The daemon's own user namespace: capabilities count only there. */
 static struct procfs_namespace daemon_userns;
+/* Its uid map, normalised (map_normalize()). */
+static char daemon_uid_map[512];
+
+/* A uid map's numbers, one space between each: 0 or a negative errno. */
+static int
+map_read(int dirfd, char *buf, size_t size)
+{
+	char raw[512], *in, *out;
+	ssize_t n = procfs_read(dirfd, "uid_map", raw, sizeof(raw));
+
+	if (n < 0)
+		return (int)n;
+	if (size < sizeof(raw))
+		return -ENOBUFS;
+	out = buf;
+	for (in = raw; *in; in++) {
+		if (*in >= '0' && *in <= '9')
+			*out++ = *in;
+		else if (out > buf && out[-1] != ' ')
+			*out++ = ' ';
+	}
+	*out = '\0';
+	return 0;
+}
 
 int
 creds_init(void)
@@ -36,15 +59,48 @@ creds_init(void)
 	if (dirfd < 0)
 		return -errno;
 	r = procfs_read_namespace(dirfd, "user", &daemon_userns);
+	if (r == 0)
+		r = map_read(dirfd, daemon_uid_map, sizeof(daemon_uid_map));
 	close(dirfd);
 	return r;
+}
+
+/*
+ * Is the process of dirfd in the daemon's user namespace?  Its ns/user
+ * link says so exactly, but the kernel shows it only to a reader that
+ * may ptrace the process: under relayforkd.service's capabilities
+ * (without CAP_SYS_PTRACE) not for a root process that holds more of
+ * them than the daemon, as a root shell does.  Then its uid map
+ * decides, readable by all: the daemon's, the initial namespace's whole
+ * identity map, is another namespace's only if a process with CAP_SETUID
+ * in the initial one wrote it so.  0 with *ret set, or -ESRCH.
+ */
+static int
+in_daemon_userns(int dirfd, bool *ret)
+{
+	struct procfs_namespace ns;
+	char map[512];
+	int r = procfs_read_namespace(dirfd, "user", &ns);
+
+	*ret = false;
+	if (r == 0) {
+		*ret = ns.dev == daemon_userns.dev && ns.ino == daemon_userns.ino;
+		return 0;
+	}
+	if (r != -EACCES && r != -EPERM)
+		/* Where it cannot be told, capabilities do not count. */
+		return r == -ESRCH ? r : 0;
+	r = map_read(dirfd, map, sizeof(map));
+	if (r == -ESRCH)
+		return r;
+	*ret = r == 0 && strcmp(map, daemon_uid_map) == 0;
+	return 0;
 }
 
 int
 creds_read(int dirfd, struct creds *ret)
 {
 	struct procfs_status st = { 0 };
-	struct procfs_namespace ns;
 	int r = procfs_read_status(dirfd, &st);
 
 	if (r < 0)
@@ -60,13 +116,7 @@ creds_read(int dirfd, struct creds *ret)
 		.fsuid = st.uid[3],
 		.cap_eff = st.cap_eff,
 	};
-	/* Where the namespace cannot be read, capabilities do not count. */
-	r = procfs_read_namespace(dirfd, "user", &ns);
-	if (r == -ESRCH)
-		return r;
-	ret->own_userns = r == 0 && ns.dev == daemon_userns.dev &&
-			  ns.ino == daemon_userns.ino;
-	return 0;
+	return in_daemon_userns(dirfd, &ret->own_userns);
 }
 
 int

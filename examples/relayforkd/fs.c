@@ -136,6 +136,7 @@ piece_stats_header(struct relayforkd *d, struct handle *h)
 		     "signals_failed %llu\n"
 		     "targets_pruned %llu\n"
 		     "targets_revoked %llu\n"
+		     "restores_refused %llu\n"
 		     "events_lost %llu\n",
 		     (unsigned long long)relayfork_forwarder_get_counter(
 			     f, RELAYFORK_FORWARDER_FORKS),
@@ -148,6 +149,7 @@ piece_stats_header(struct relayforkd *d, struct handle *h)
 		     (unsigned long long)relayfork_forwarder_get_counter(
 			     f, RELAYFORK_FORWARDER_PRUNED),
 		     (unsigned long long)d->registry.revoked,
+		     (unsigned long long)d->registry.restore_refused,
 		     (unsigned long long)d->events_lost);
 	h->len = (unsigned short)(n < (int)sizeof(h->piece) ? n : 0);
 }

@@ -6,7 +6,8 @@
  * `signal` files work as the relayfork patch's did, and forwards every
  * fork the proc connector reports to the registered processes as a
  * real-time signal.  One thread, one poll(2) loop: the FUSE session, the
- * monitor and a signalfd for SIGINT/SIGTERM.
+ * monitor, the forwarder's exit descriptor and a signalfd for every
+ * signal that would otherwise end the daemon without unmounting.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -25,17 +26,23 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mounts.h"
+#include "notify.h"
 #include "parse.h"
 #include "parse-size.h"
 #include "procfs.h"
 #include "relayforkd.h"
+#include "state.h"
 
 #define DEFAULT_MOUNTPOINT "/run/relayfork"
 
 struct options {
 	const char *mountpoint;
+	/* NULL: MOUNTPOINT.state; "none": no state file. */
+	const char *state_file;
 	int signo;
 	size_t buffer;
 	bool user_writes;
@@ -78,6 +85,9 @@ usage(FILE *out)
 		"to the processes registered in MOUNTPOINT/processes.\n"
 		"\n"
 		"  -m, --mountpoint DIR     where to mount (default %s)\n"
+		"  -S, --state-file FILE    where registrations are kept across\n"
+		"                           restarts (default DIR.state; none:\n"
+		"                           nowhere)\n"
 		"  -s, --signal N           initial signal, SIGRTMIN..SIGRTMAX\n"
 		"                           (default SIGRTMIN, %d here)\n"
 		"  -u, --allow-user-writes  let any user register processes it may\n"
@@ -102,6 +112,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "mountpoint", required_argument, NULL, 'm' },
+		{ "state-file", required_argument, NULL, 'S' },
 		{ "signal", required_argument, NULL, 's' },
 		{ "allow-user-writes", no_argument, NULL, 'u' },
 		{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
@@ -120,7 +131,7 @@ parse_options(int argc, char **argv, struct options *o)
 			       .signo = SIGRTMIN,
 			       .max_per_user = DEFAULT_MAX_PER_USER,
 			       .max_targets = DEFAULT_MAX_TARGETS };
-	while ((c = getopt_long(argc, argv, "m:s:utb:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:S:s:utb:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (optarg[0] != '/') {
@@ -129,6 +140,14 @@ parse_options(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->mountpoint = optarg;
+			break;
+		case 'S':
+			if (optarg[0] != '/' && strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "relayforkd: --state-file takes "
+						"an absolute path or 'none'\n");
+				return 2;
+			}
+			o->state_file = optarg;
 			break;
 		case 's':
 			if (parse_signal(optarg, strlen(optarg), &o->signo) < 0 ||
@@ -254,26 +273,22 @@ relayforkd_update_subscription(struct relayforkd *d)
 	return 0;
 }
 
-/* Is a relayfork filesystem mounted on path (the top one, if stacked)? */
+/*
+ * Is a relayfork filesystem mounted on path (canonical; the top one, if
+ * stacked)?  Compared with the kernel's list as the kernel compares: the
+ * canonical path, unescaped.
+ */
 static bool
 relayfork_mounted(const char *path)
 {
-	char line[PATH_MAX + 256], mnt[PATH_MAX], fstype[64];
-	bool found = false;
-	FILE *f = fopen("/proc/self/mounts", "re");
+	char fstype[64];
 
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %63s", mnt, fstype) == 2 &&
-		    strcmp(mnt, path) == 0)
-			found = strcmp(fstype, "fuse.relayfork") == 0;
-	fclose(f);
-	return found;
+	return mountinfo_find(path, fstype, sizeof(fstype)) == 1 &&
+	       strcmp(fstype, "fuse.relayfork") == 0;
 }
 
 /*
- * Make path ready to mount on.  A daemon killed without unmounting
+ * Make path (canonical) ready to mount on.  A daemon killed without unmounting
  * leaves a dead FUSE mount behind (every request fails with ENOTCONN,
  * though cached attributes may still answer stat()): detach it.  A live
  * one means another relayforkd serves the path: refuse.
@@ -281,7 +296,7 @@ relayfork_mounted(const char *path)
 static int
 prepare_mountpoint(const char *path)
 {
-	char probe[PATH_MAX];
+	char probe[PATH_MAX + 16];
 	struct stat st;
 	int fd, tries;
 
@@ -311,6 +326,201 @@ prepare_mountpoint(const char *path)
 		return 0;
 	log_msg("cannot use %s as mount point: %m", path);
 	return -errno;
+}
+
+/*
+ * The signals taken from the signalfd: every one whose default action
+ * ends the process and that comes from outside (kill(1), systemd, a
+ * terminal), so that the daemon unmounts rather than leave a dead mount.
+ * All the real-time signals are here, glibc's reserved 32 and 33 too:
+ * the daemon sends them to others, and must not die of one sent to it.
+ * Not here: SIGKILL and SIGSTOP, which cannot be caught; SIGPIPE,
+ * ignored instead (as systemd's IgnoreSIGPIPE= has it for services): a
+ * log reader that goes away must not stop the daemon; and the signals of
+ * the daemon's own faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+ * SIGSYS): the kernel forces a fault's signal through a block anyway,
+ * and blocking them would only take them from sanitizers' handlers.
+ */
+static const struct {
+	int signo;
+	const char *name;
+} stop_signals[] = {
+	{ SIGHUP, "SIGHUP" },		{ SIGINT, "SIGINT" },
+	{ SIGQUIT, "SIGQUIT" },		{ SIGABRT, "SIGABRT" },
+	{ SIGUSR1, "SIGUSR1" },		{ SIGUSR2, "SIGUSR2" },
+	{ SIGALRM, "SIGALRM" },		{ SIGTERM, "SIGTERM" },
+	{ SIGSTKFLT, "SIGSTKFLT" },	{ SIGXCPU, "SIGXCPU" },
+	{ SIGXFSZ, "SIGXFSZ" },		{ SIGVTALRM, "SIGVTALRM" },
+	{ SIGPROF, "SIGPROF" },		{ SIGIO, "SIGIO" },
+	{ SIGPWR, "SIGPWR" },
+};
+
+/* The kernel's first real-time signal; glibc keeps 32 and 33. */
+#define KERNEL_SIGRTMIN 32
+
+/* sigaddset() refuses glibc's reserved signals; the kernel's sigset is
+ * a plain bit mask. */
+static void
+sigset_add_any(sigset_t *set, int signo)
+{
+	unsigned long *words = (unsigned long *)set;
+	unsigned int bits = 8 * sizeof(*words);
+
+	words[(unsigned int)(signo - 1) / bits] |=
+		1UL << ((unsigned int)(signo - 1) % bits);
+}
+
+/* Block the stop signals (read from a signalfd instead) and ignore
+ * SIGPIPE.  0 or a negative errno. */
+static int
+take_over_signals(sigset_t *mask)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	size_t i;
+	int signo;
+
+	sigemptyset(mask);
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(mask, stop_signals[i].signo);
+	for (signo = KERNEL_SIGRTMIN; signo <= SIGRTMAX; signo++)
+		sigset_add_any(mask, signo);
+	if (sigaction(SIGPIPE, &ignore, NULL) < 0)
+		return -errno;
+	/* Not sigprocmask(): glibc's would drop 32 and 33 from the mask.
+	 * Blocking them is safe in a program of one thread, which neither
+	 * cancels threads nor changes ids across threads. */
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, mask, NULL, _NSIG / 8) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+signal_name(int signo, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (stop_signals[i].signo == signo) {
+			snprintf(buf, size, "%s", stop_signals[i].name);
+			return;
+		}
+	if (signo == SIGRTMIN)
+		snprintf(buf, size, "SIGRTMIN");
+	else if (signo > SIGRTMIN)
+		snprintf(buf, size, "SIGRTMIN+%d", signo - SIGRTMIN);
+	else
+		snprintf(buf, size, "SIGRTMIN-%d", SIGRTMIN - signo);
+}
+
+/*
+ * Read what the signalfd holds: the first signal that asks the daemon to
+ * stop (logged), or 0 when there is none.  A real-time signal with
+ * si_code SI_ASYNCIO is a forwarder's: root registered the daemon's pid
+ * in another relayforkd (this one refuses its own), and a fork was
+ * forwarded to it.  Nothing to do.
+ */
+static int
+take_stop_signal(int sfd)
+{
+	struct signalfd_siginfo si;
+	char name[32];
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_code == SI_ASYNCIO &&
+		    (int)si.ssi_signo >= KERNEL_SIGRTMIN)
+			continue;
+		signal_name((int)si.ssi_signo, name, sizeof(name));
+		/* si_code <= 0: sent by a process (kill, sigqueue, tgkill). */
+		if (si.ssi_code <= 0)
+			log_msg("%s (signal %u) from pid %u, unmounting", name,
+				si.ssi_signo, si.ssi_pid);
+		else
+			log_msg("%s (signal %u) from the kernel, unmounting",
+				name, si.ssi_signo);
+		return (int)si.ssi_signo;
+	}
+	return 0;
+}
+
+/*
+ * With standard input, output or error closed, the descriptors opened
+ * next would take their numbers, and log lines would go to the FUSE
+ * device or a socket.
+ */
+static void
+open_standard_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/*
+ * The file system's operations with the daemon's hooks: the state file
+ * is brought up to date before a write, flush or release is answered
+ * (so that a registration its writer saw succeed survives a crash right
+ * after), each target with its registrant as the registry holds it; and
+ * init tells when the kernel's first request has been answered, for
+ * READY=1.  Wrappers, not changes to fs.c: whatever a request changes,
+ * the state follows.
+ */
+static struct fuse_operations operations;
+static struct state state;
+static bool fuse_initialized;
+
+static void *
+hook_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	void *r = relayforkd_operations.init(conn, cfg);
+
+	fuse_initialized = true;
+	return r;
+}
+
+static int
+hook_write(const char *path, const char *buf, size_t size, off_t off,
+	   struct fuse_file_info *fi)
+{
+	int r = relayforkd_operations.write(path, buf, size, off, fi);
+
+	state_sync(&state, fuse_get_context()->private_data);
+	return r;
+}
+
+static int
+hook_flush(const char *path, struct fuse_file_info *fi)
+{
+	int r = relayforkd_operations.flush(path, fi);
+
+	state_sync(&state, fuse_get_context()->private_data);
+	return r;
+}
+
+/* A line left incomplete is applied at the last close. */
+static int
+hook_release(const char *path, struct fuse_file_info *fi)
+{
+	int r = relayforkd_operations.release(path, fi);
+
+	state_sync(&state, fuse_get_context()->private_data);
+	return r;
+}
+
+static void
+hook_operations(void)
+{
+	operations = relayforkd_operations;
+	if (operations.init)
+		operations.init = hook_init;
+	if (operations.write)
+		operations.write = hook_write;
+	if (operations.flush)
+		operations.flush = hook_flush;
+	if (operations.release)
+		operations.release = hook_release;
 }
 
 static int
@@ -440,26 +650,30 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		{ .fd = relayfork_forwarder_get_fd(d->forwarder), .events = POLLIN },
 	};
 	bool more = false; /* events left queued by the last round */
+	bool ready = false;
 	int r = 0;
 
 	while (!fuse_session_exited(se)) {
 		/* Subscribed exactly while there are targets: decided here,
 		 * after whatever the last round did (a request registered
-		 * or unregistered, a target exited or was found gone). */
+		 * or unregistered, a target exited or was found gone).
+		 * The state file follows the same changes. */
 		(void)relayforkd_update_subscription(d);
+		state_sync(&state, d);
+		/* Ready once the kernel's INIT is answered: from then on
+		 * the mount answers every request. */
+		if (fuse_initialized && !ready) {
+			ready = true;
+			(void)notify_send("READY=1\nSTATUS=Serving");
+		}
 		if (poll(pfd, 4, more ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			break;
 		}
-		if (pfd[2].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				log_msg("%s, unmounting", strsignal((int)si.ssi_signo));
+		if (pfd[2].revents && take_stop_signal(sfd) > 0)
 			break;
-		}
 		if (pfd[3].revents)
 			relayfork_forwarder_prune(d->forwarder);
 		if (pfd[1].revents || more) {
@@ -490,6 +704,8 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		}
 	}
 	free(buf.mem);
+	(void)notify_send("STOPPING=1");
+	state_sync(&state, d);
 	return r;
 }
 
@@ -502,6 +718,7 @@ main(int argc, char **argv)
 			      NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
 	struct relayforkd d = { 0 };
+	char mountpoint[PATH_MAX], state_path[PATH_MAX + 8];
 	struct options o;
 	struct fuse *fuse;
 	sigset_t mask;
@@ -511,48 +728,70 @@ main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	open_standard_fds();
+	r = take_over_signals(&mask);
+	sfd = r < 0 ? -1 : signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
-		log_msg("signalfd: %m");
+		log_msg("cannot take over signals: %m");
 		return 1;
 	}
 
 	r = setup(&d, &o);
-	if (r == 0)
-		r = prepare_mountpoint(o.mountpoint);
 	if (r < 0)
 		goto out;
+	/* The directory, not the spelling: /proc/self/mountinfo lists
+	 * the canonical path. */
+	r = mountpoint_canonicalize(o.mountpoint, mountpoint,
+				    sizeof(mountpoint));
+	if (r < 0) {
+		log_msg("cannot use %s as mount point: %s", o.mountpoint,
+			strerror(-r));
+		goto out;
+	}
+	r = prepare_mountpoint(mountpoint);
+	if (r < 0)
+		goto out;
+	/* Only now, with the mount point ours: a daemon that refuses to
+	 * start leaves the serving one's state alone. */
+	if (!o.state_file)
+		snprintf(state_path, sizeof(state_path), "%s.state", mountpoint);
+	r = state_init(&state,
+		       !o.state_file ? state_path
+		       : strcmp(o.state_file, "none") == 0 ? NULL
+							  : o.state_file,
+		       relayfork_forwarder_get_signal(d.forwarder));
+	if (r < 0)
+		goto out;
+	state_restore(&state, &d);
 
-	fuse = fuse_new(&args, &relayforkd_operations,
-			sizeof(relayforkd_operations), &d);
+	hook_operations();
+	fuse = fuse_new(&args, &operations, sizeof(operations), &d);
 	if (!fuse) {
 		log_msg("cannot set up FUSE");
 		r = -EIO;
 		goto out;
 	}
-	if (fuse_mount(fuse, o.mountpoint) < 0) {
+	if (fuse_mount(fuse, mountpoint) < 0) {
 		log_msg("cannot mount on %s (is /dev/fuse there, and are we "
-			"root?)", o.mountpoint);
+			"root?)", mountpoint);
 		fuse_destroy(fuse);
 		r = -EIO;
 		goto out;
 	}
-	log_msg("serving %s, signal %d", o.mountpoint,
+	log_msg("serving %s, signal %d", mountpoint,
 		relayfork_forwarder_get_signal(d.forwarder));
 
 	r = serve(&d, fuse, sfd);
 
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
-	relayforkd_free_state(&d);
 out:
+	/* Restored registrations too, when the mount failed. */
+	relayforkd_free_state(&d);
 	fuse_opt_free_args(&args);
 	relayfork_monitor_unref(d.monitor);
 	relayfork_forwarder_free(d.forwarder);
+	state_free(&state);
 	close(sfd);
 	return r < 0 ? 1 : 0;
 }

@@ -122,6 +122,7 @@ static void
 charge(struct relayforkd *d, struct registration *r, struct user *u)
 {
 	r->user = u;
+	d->registry.generation++;
 	if (u) {
 		u->targets++;
 		d->registry.user_targets++;
@@ -134,6 +135,7 @@ uncharge(struct relayforkd *d, struct registration *r)
 	struct user *u = r->user;
 
 	r->user = NULL;
+	d->registry.generation++;
 	if (u) {
 		u->targets--;
 		d->registry.user_targets--;
@@ -442,6 +444,41 @@ registry_apply(struct relayforkd *d, const struct creds *opener,
 					(int)req[i].pid, (int)opener_pid,
 					(unsigned)opener->uid);
 	return r;
+}
+
+int
+registry_restore(struct relayforkd *d, pid_t pid,
+		 const struct creds *registrant, pid_t registrant_pid)
+{
+	struct pid_request req = { .pid = pid };
+	struct user *u;
+	int r;
+
+	/* What the processes file's mode would refuse the registrant
+	 * now. */
+	if (!creds_privileged(registrant) && !d->user_writes)
+		return -EACCES;
+	relayfork_forwarder_prune(d->forwarder);
+	registry_sync(d);
+	if (registry_find(d, pid))
+		return -EEXIST;
+	u = registry_user(d, registrant, &r);
+	if (r < 0)
+		return r;
+	r = registry_apply(d, registrant, registrant_pid, u, &req, 1);
+	/* Its account goes if nothing was counted against it. */
+	registry_user_put(d, u);
+	return r;
+}
+
+void
+registry_remove(struct relayforkd *d, pid_t pid)
+{
+	struct registration *r = registry_find(d, pid);
+
+	(void)relayfork_forwarder_remove(d->forwarder, pid);
+	if (r)
+		record_drop(d, r);
 }
 
 /* Drop r if its registrant may no longer signal its process. */

@@ -33,6 +33,9 @@ struct fuse_operations;
 #define MAX_PENDING_PER_USER (1024 * 1024)
 #define MAX_USER_PENDING (16 * 1024 * 1024)
 
+/* CAP_KILL's bit in a capability set (linux/capability.h). */
+#define CAP_KILL_BIT 5
+
 /*
  * Credentials of a process, read from /proc/PID/status by the daemon:
  * ids as the initial user namespace sees them.
@@ -81,6 +84,12 @@ struct registry {
 	unsigned int user_handles;
 	size_t user_pending;
 	uint64_t revoked;
+	/* Registrations of the state file that the permission model or
+	 * the limits refused at start. */
+	uint64_t restore_refused;
+	/* Bumped by every change of a registration or its registrant: the
+	 * state file follows it. */
+	uint64_t generation;
 };
 
 struct relayforkd {
@@ -162,6 +171,17 @@ const struct registration *registry_next(struct relayforkd *d, uint64_t from);
 int registry_apply(struct relayforkd *d, const struct creds *opener,
 		   pid_t opener_pid, struct user *user,
 		   const struct pid_request *req, int n);
+/*
+ * Register pid again for a registrant read from the state file, as its
+ * own write would have: by kill(2)'s rule and within the limits (and,
+ * without -u, only for root).  0, -EEXIST if pid is registered already,
+ * or registry_apply()'s error; -EACCES: a user other than root, and no
+ * -u.
+ */
+int registry_restore(struct relayforkd *d, pid_t pid,
+		     const struct creds *registrant, pid_t registrant_pid);
+/* Unregister pid, whoever registered it. */
+void registry_remove(struct relayforkd *d, pid_t pid);
 /* Check that pid's registrant may still signal it; drop it if not. */
 void registry_recheck(struct relayforkd *d, pid_t pid);
 /* The same for every registration made by users other than root. */

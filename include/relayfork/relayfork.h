@@ -800,6 +800,243 @@ struct relayfork_snapshot *
 relayfork_snapshot_free(struct relayfork_snapshot *snapshot);
 
 /*
+ * Job tracking
+ * ============
+ *
+ * A struct relayfork_tracker follows a group of processes, a job: the
+ * processes it is given (relayfork_tracker_spawn(), relayfork_tracker_add())
+ * and every process forked by a member, decided at fork time, so that
+ * double forks, setsid() and process groups change nothing.  It is a
+ * consumer of a monitor's events, like the forwarder: it owns no socket;
+ * hand it every event (relayfork_tracker_handle()), and take what it
+ * says from relayfork_tracker_next(): members that joined, members that
+ * ended (with their final record), the job being empty, a resync.
+ *
+ * The monitor must deliver forks and exits (RELAYFORK_EVENTS_FORK |
+ * RELAYFORK_EVENTS_EXIT; EXEC, COMM and UID keep names and users up to
+ * date).  A member ends with its process (RELAYFORK_EVENT_F_PROCESS_END),
+ * not with its main thread.  Pids are recycled: every member has an id
+ * unique within the tracker, and a process that reuses a dead member's
+ * pid is never taken for it.  After a RELAYFORK_EVENT_LOST the tracker
+ * reads /proc at once (relayfork_snapshot_new()): members that are gone
+ * end with RELAYFORK_MEMBER_F_STATUS_UNKNOWN, children of members found
+ * there join with RELAYFORK_MEMBER_F_FOUND, and a RELAYFORK_TRACKER_RESYNC
+ * event says how many.
+ *
+ * What can escape: a process that a member's fork created while events
+ * were lost and that was reparented away (a double fork) before /proc
+ * was read, unless the tracker is the job's subreaper
+ * (RELAYFORK_TRACKER_SUBREAPER: such orphans become its children, and
+ * those that started after the job did join); a process created with
+ * CLONE_PARENT by a member (the kernel names the member's parent); and,
+ * for relayfork_tracker_add(), children of the added process that had
+ * already left it when /proc was read.
+ */
+
+struct relayfork_tracker;
+
+/** Flags for relayfork_tracker_new(). */
+enum relayfork_tracker_flags {
+	/**
+	 * relayfork_tracker_spawn() makes the calling process a child
+	 * subreaper (PR_SET_CHILD_SUBREAPER): orphans of the job are
+	 * reparented to it instead of init, so that their exits can be
+	 * waited for and their resource use reaches RUSAGE_CHILDREN.
+	 */
+	RELAYFORK_TRACKER_SUBREAPER = 1 << 0
+};
+
+/** Flags in struct relayfork_member.flags. */
+enum relayfork_member_flags {
+	/** Given to the tracker (spawned or added), not forked by a member. */
+	RELAYFORK_MEMBER_F_ROOT = 1 << 0,
+	/** Its parent ended before it (a double fork, a daemon). */
+	RELAYFORK_MEMBER_F_REPARENTED = 1 << 1,
+	/** Found in /proc (by a resync, or below an added process), its
+	 * fork not seen. */
+	RELAYFORK_MEMBER_F_FOUND = 1 << 2,
+	/** It ended while events were lost: @status is not known. */
+	RELAYFORK_MEMBER_F_STATUS_UNKNOWN = 1 << 3,
+	/** @usage holds the kernel's figures (see the taskstats section). */
+	RELAYFORK_MEMBER_F_USAGE = 1 << 4,
+	/** The monitor skips threads: @threads is not known. */
+	RELAYFORK_MEMBER_F_THREADS_UNKNOWN = 1 << 5
+};
+
+/** Resource use of a member, summed over its threads. */
+struct relayfork_member_usage {
+	uint64_t utime_us;	/**< user CPU time (tick-sampled) */
+	uint64_t stime_us;	/**< system CPU time (tick-sampled) */
+	uint64_t run_ns;	/**< time on a CPU, precise */
+	uint64_t minflt;
+	uint64_t majflt;
+	uint64_t hiwater_rss_kb; /**< the largest of its threads' peaks */
+	uint64_t read_chars;	/**< bytes passed to read(2) and the like */
+	uint64_t write_chars;
+	uint64_t read_bytes;	/**< bytes read from storage */
+	uint64_t write_bytes;
+	uint32_t records;	/**< thread records summed */
+	uint32_t reserved;
+};
+
+/**
+ * struct relayfork_member - one process of a job: a fixed-size value, no
+ * pointers (like struct relayfork_event).
+ */
+struct relayfork_member {
+	/** Unique within the tracker, from 1; never reused. */
+	uint64_t id;
+	/** The member that forked it; 0 for a root. */
+	uint64_t parent_id;
+	pid_t pid;
+	/** Its parent process when it joined. */
+	pid_t ppid;
+	/** Real user id (at join, then as UID events say). */
+	uint32_t uid;
+	/** enum relayfork_member_flags */
+	uint32_t flags;
+	/** Start and end, CLOCK_MONOTONIC ns (end 0 while it lives). */
+	uint64_t start_ns;
+	uint64_t end_ns;
+	/** Raw wait(2) status once ended (unless F_STATUS_UNKNOWN). */
+	int32_t status;
+	/** Threads it had, its main thread included. */
+	uint32_t threads;
+	/** Its name, NUL-terminated (after exec, the new program's). */
+	char comm[16];
+	struct relayfork_member_usage usage;
+	unsigned char reserved[64];
+};
+
+/** Types of struct relayfork_tracker_event. */
+enum relayfork_tracker_event_type {
+	/** A process joined: @member is its record. */
+	RELAYFORK_TRACKER_JOINED = 1,
+	/** A member ended: @member is its final record. */
+	RELAYFORK_TRACKER_ENDED = 2,
+	/** The last member ended; see RELAYFORK_TRACKER_F_LOSSY. */
+	RELAYFORK_TRACKER_EMPTY = 3,
+	/** /proc was read after a loss: @joined and @ended say what it
+	 * changed (their JOINED and ENDED events come before it). */
+	RELAYFORK_TRACKER_RESYNC = 4
+};
+
+/** Flags in struct relayfork_tracker_event.flags. */
+enum relayfork_tracker_event_flags {
+	/**
+	 * On RELAYFORK_TRACKER_EMPTY: events were lost while following
+	 * the job, so a member may have escaped unseen; without it the
+	 * job is over for good.
+	 */
+	RELAYFORK_TRACKER_F_LOSSY = 1 << 0
+};
+
+/** What relayfork_tracker_next() returns. */
+struct relayfork_tracker_event {
+	uint32_t type;		/**< enum relayfork_tracker_event_type */
+	uint32_t flags;		/**< enum relayfork_tracker_event_flags */
+	uint64_t joined;	/**< RESYNC: members found in /proc */
+	uint64_t ended;		/**< RESYNC: members found gone */
+	struct relayfork_member member; /**< JOINED, ENDED */
+};
+
+/** The job as a whole, from relayfork_tracker_get_totals(). */
+struct relayfork_tracker_totals {
+	uint64_t joined;	/**< members ever */
+	uint64_t ended;
+	uint64_t live;
+	uint64_t failed;	/**< ended with a non-zero status */
+	uint64_t lost;		/**< events lost while following */
+	uint64_t resyncs;
+	/** Summed over the members that ended. */
+	struct relayfork_member_usage usage;
+	/** 1 when every ended member has usage figures. */
+	uint32_t usage_complete;
+	uint32_t reserved;
+};
+
+/**
+ * relayfork_tracker_new() - a tracker with no members.
+ * @flags: 0 or RELAYFORK_TRACKER_SUBREAPER.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int relayfork_tracker_new(unsigned int flags,
+			  struct relayfork_tracker **ret_tracker);
+
+/** relayfork_tracker_free() - free it; accepts NULL, returns NULL. */
+struct relayfork_tracker *
+relayfork_tracker_free(struct relayfork_tracker *tracker);
+
+/**
+ * relayfork_tracker_spawn() - run a command as the job's first member.
+ * @monitor: the started monitor that feeds the tracker; it must deliver
+ *   forks and exits, so that no fork of the job can go unseen.
+ * @argv: the command (searched in PATH), NULL-terminated.
+ * @ret_pid: the process's pid; @ret_pidfd: a pidfd for it (NULL if not
+ *   wanted; -1 on kernels without pidfds).  The caller reaps it.
+ *
+ * The command is forked and executed only after these checks, and a
+ * failure to execute it comes back here.
+ *
+ * Return: 0, -EINVAL (bad arguments), -EBADFD (the monitor is not
+ * started, or its mask lacks forks or exits), -ENOMEM, or the error of
+ * fork(2) or of executing the command (-ENOENT, -EACCES, ...).
+ */
+int relayfork_tracker_spawn(struct relayfork_tracker *tracker,
+			    struct relayfork_monitor *monitor,
+			    char *const argv[], pid_t *ret_pid, int *ret_pidfd);
+
+/**
+ * relayfork_tracker_add() - make a running process, and the descendants
+ * /proc shows it has now, members.
+ *
+ * Best effort: children it forked that have left it (reparented)
+ * before /proc is read are not found.  The monitor feeding the tracker
+ * must be started before this is called.
+ *
+ * Return: 0, -EINVAL, -ESRCH (no such process), -EEXIST (already a
+ * member), -ENOMEM, or the error of reading /proc.
+ */
+int relayfork_tracker_add(struct relayfork_tracker *tracker, pid_t pid);
+
+/**
+ * relayfork_tracker_handle() - follow one event from the monitor.
+ *
+ * Call it for every event the monitor delivers, RELAYFORK_EVENT_LOST
+ * included (it reads /proc then).  What it learns is queued for
+ * relayfork_tracker_next().
+ *
+ * Return: 0 or a negative errno (-EINVAL, -ENOMEM).
+ */
+int relayfork_tracker_handle(struct relayfork_tracker *tracker,
+			     const struct relayfork_event *event);
+
+/**
+ * relayfork_tracker_next() - take what the tracker learned.
+ *
+ * Return: 1 when @event was filled, 0 when nothing is queued, -EINVAL.
+ */
+int relayfork_tracker_next(struct relayfork_tracker *tracker,
+			   struct relayfork_tracker_event *event);
+
+/**
+ * relayfork_tracker_get_member() - the record of a live member.
+ *
+ * Return: 0, -ENOENT (no live member has this pid), -EINVAL.
+ */
+int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
+				 struct relayfork_member *ret_member);
+
+/**
+ * relayfork_tracker_get_totals() - the job's counts and summed usage.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_tracker_get_totals(struct relayfork_tracker *tracker,
+				 struct relayfork_tracker_totals *ret_totals);
+
+/*
  * Signal forwarding
  * =================
  *

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The job tracker against the real kernel: jobs that double-fork, whose
+ * main thread leaves first, that fork hundreds of processes, whose pids
+ * come back as strangers', and that are followed through lost events.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+struct job {
+	struct relayfork_monitor *m;
+	struct relayfork_tracker *t;
+	struct relayfork_tracker_event *ev;
+	size_t n, cap;
+	bool empty;
+	int64_t empty_ms;	/* when EMPTY came */
+};
+
+static void
+job_start_flags(struct job *j, uint32_t mask, size_t rcvbuf, unsigned int flags)
+{
+	memset(j, 0, sizeof(*j));
+	assert_int_equal(relayfork_monitor_new(0, &j->m), 0);
+	assert_int_equal(relayfork_monitor_set_events(j->m, mask), 0);
+	assert_true(relayfork_monitor_set_receive_buffer_size(j->m, rcvbuf) > 0);
+	assert_int_equal(relayfork_monitor_start(j->m), 0);
+	assert_int_equal(relayfork_tracker_new(flags, &j->t), 0);
+}
+
+static void
+job_start(struct job *j, uint32_t mask, size_t rcvbuf)
+{
+	job_start_flags(j, mask, rcvbuf, 0);
+}
+
+static void
+job_free(struct job *j)
+{
+	relayfork_tracker_free(j->t);
+	relayfork_monitor_unref(j->m);
+	free(j->ev);
+}
+
+static void
+take(struct job *j)
+{
+	struct relayfork_tracker_event ev;
+
+	while (relayfork_tracker_next(j->t, &ev) > 0) {
+		if (j->n == j->cap) {
+			j->cap = j->cap ? 2 * j->cap : 64;
+			j->ev = realloc(j->ev, j->cap * sizeof(*j->ev));
+			assert_non_null(j->ev);
+		}
+		j->ev[j->n++] = ev;
+		if (ev.type == RELAYFORK_TRACKER_EMPTY) {
+			j->empty = true;
+			j->empty_ms = now_ms();
+		}
+	}
+}
+
+/* Feed the tracker until the job is empty (or ms pass). */
+static bool
+follow(struct job *j, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (!j->empty && now_ms() < deadline) {
+		struct relayfork_event ev;
+		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(j->m),
+				      .events = POLLIN };
+
+		poll(&pfd, 1, 20);
+		while (relayfork_monitor_receive(j->m, &ev) > 0) {
+			assert_int_equal(relayfork_tracker_handle(j->t, &ev), 0);
+			take(j);
+		}
+	}
+	return j->empty;
+}
+
+static pid_t
+spawn_sh(struct job *j, const char *script)
+{
+	char *argv[] = { "sh", "-c", (char *)script, NULL };
+	pid_t pid;
+	int pidfd = -1;
+
+	assert_int_equal(relayfork_tracker_spawn(j->t, j->m, argv, &pid, &pidfd), 0);
+	if (pidfd >= 0)
+		close(pidfd);
+	take(j);
+	return pid;
+}
+
+/* The ENDED record of a member with this pid, the last one. */
+static const struct relayfork_member *
+ended(const struct job *j, pid_t pid)
+{
+	const struct relayfork_member *m = NULL;
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->ev[i].type == RELAYFORK_TRACKER_ENDED &&
+		    j->ev[i].member.pid == pid)
+			m = &j->ev[i].member;
+	return m;
+}
+
+static size_t
+count_type(const struct job *j, uint32_t type)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < j->n; i++)
+		n += j->ev[i].type == type;
+	return n;
+}
+
+/* Every member that joined ended exactly once, with a unique id, and
+ * every parent id is a member's that joined before. */
+static void
+check_consistent(const struct job *j)
+{
+	size_t i, k;
+
+	for (i = 0; i < j->n; i++) {
+		const struct relayfork_tracker_event *a = &j->ev[i];
+		size_t ends = 0;
+		bool parent_seen = a->member.parent_id == 0;
+
+		if (a->type != RELAYFORK_TRACKER_JOINED)
+			continue;
+		for (k = 0; k < j->n; k++) {
+			const struct relayfork_tracker_event *b = &j->ev[k];
+
+			if (b->type == RELAYFORK_TRACKER_ENDED &&
+			    b->member.id == a->member.id)
+				ends++;
+			if (k < i && b->type == RELAYFORK_TRACKER_JOINED) {
+				assert_true(b->member.id != a->member.id);
+				parent_seen = parent_seen ||
+					      b->member.id == a->member.parent_id;
+			}
+		}
+		assert_int_equal(ends, 1);
+		assert_true(parent_seen);
+	}
+}
+
+#define FORKS_EXITS (RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT | \
+		     RELAYFORK_EVENTS_EXEC | RELAYFORK_EVENTS_COMM)
+
+/* A double fork: the sleep leaves its parent and is still a member; the
+ * job is over only when it ends. */
+static void
+test_double_fork(void **state)
+{
+	struct job j;
+	const struct relayfork_member *root, *sleeper = NULL;
+	struct relayfork_tracker_totals totals;
+	int64_t root_end_ms = 0;
+	size_t i;
+	pid_t pid;
+
+	job_start(&j, FORKS_EXITS | RELAYFORK_EVENTS_SKIP_THREADS, 4 << 20);
+	pid = spawn_sh(&j, "(sleep 0.3 &); exit 0");
+	while (!ended(&j, pid) && follow(&j, 50) == false && !ended(&j, pid))
+		;
+	root_end_ms = now_ms();
+	wait_child(pid);
+	assert_true(follow(&j, WAIT_MS));
+	root = ended(&j, pid);
+	assert_non_null(root);
+	assert_true(root->flags & RELAYFORK_MEMBER_F_ROOT);
+	assert_int_equal(root->status, 0);
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED &&
+		    strcmp(j.ev[i].member.comm, "sleep") == 0)
+			sleeper = &j.ev[i].member;
+	assert_non_null(sleeper);
+	assert_true(sleeper->flags & RELAYFORK_MEMBER_F_REPARENTED);
+	assert_true(sleeper->end_ns - sleeper->start_ns >= 250000000u);
+	assert_true(j.empty_ms - root_end_ms >= 200);
+	assert_int_equal(count_type(&j, RELAYFORK_TRACKER_EMPTY), 1);
+	check_consistent(&j);
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
+	assert_int_equal(totals.joined, totals.ended);
+	assert_int_equal(totals.live, 0);
+	assert_int_equal(totals.joined, 3); /* sh, the subshell, sleep */
+	job_free(&j);
+}
+
+/* Main thread leaves first, a thread forks later: the child is a
+ * member, and the process ends with its last thread. */
+static void
+test_main_thread_leaves_first(void **state)
+{
+	static const char *script =
+		"import os, threading, time\n"
+		"def later():\n"
+		"    time.sleep(0.1)\n"
+		"    if os.fork() == 0:\n"
+		"        os._exit(4)\n"
+		"    os.wait()\n"
+		"    time.sleep(0.05)\n"
+		"    os._exit(7)\n"
+		"threading.Thread(target=later).start()\n"
+		"import ctypes\n"
+		"ctypes.CDLL(None).pthread_exit(None)\n";
+	/* The interpreter itself, not a wrapper script that forks. */
+	char *argv[] = { "/usr/bin/python3", "-c", (char *)script, NULL };
+	const struct relayfork_member *root;
+	struct job j;
+	size_t i, children = 0;
+	pid_t pid;
+
+	if (access("/usr/bin/python3", X_OK) != 0)
+		skip();
+	job_start(&j, FORKS_EXITS, 4 << 20);
+	assert_int_equal(relayfork_tracker_spawn(j.t, j.m, argv, &pid, NULL), 0);
+	assert_true(follow(&j, WAIT_MS));
+	wait_child(pid);
+	root = ended(&j, pid);
+	assert_non_null(root);
+	assert_int_equal(root->status, 7 << 8);
+	assert_true(root->threads >= 2);
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED &&
+		    j.ev[i].member.parent_id == root->id) {
+			children++;
+			assert_int_equal(j.ev[i].member.status, 4 << 8);
+		}
+	assert_int_equal(children, 1);
+	check_consistent(&j);
+	job_free(&j);
+}
+
+/* A parallel build: every recipe's shell is a member that ended with 0. */
+static void
+test_make(void **state)
+{
+	char dir[] = "/tmp/relayfork-make-XXXXXX", path[128], target[64];
+	char *argv[] = { "make", "-s", "-j4", "-C", dir, NULL };
+	struct relayfork_tracker_totals totals;
+	struct job j;
+	FILE *f;
+	pid_t pid;
+	int i, status, logged = 0, found;
+
+	if (access("/usr/bin/make", X_OK) != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/Makefile", dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("all:", f);
+	for (i = 0; i < 200; i++)
+		fprintf(f, " t%d", i);
+	fputs("\n", f);
+	for (i = 0; i < 200; i++)
+		fprintf(f, "t%d:\n\t@echo $$$$ >> pids\n", i);
+	fclose(f);
+
+	job_start(&j, FORKS_EXITS | RELAYFORK_EVENTS_SKIP_THREADS, 8 << 20);
+	assert_int_equal(relayfork_tracker_spawn(j.t, j.m, argv, &pid, NULL), 0);
+	assert_true(follow(&j, 60000));
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(path, sizeof(path), "%s/pids", dir);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fscanf(f, "%d", &i) == 1) {
+		const struct relayfork_member *m = ended(&j, i);
+
+		assert_non_null(m);
+		assert_int_equal(m->status, 0);
+		logged++;
+	}
+	fclose(f);
+	assert_int_equal(logged, 200);
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
+	assert_int_equal(totals.joined, totals.ended);
+	assert_true(totals.joined >= 201);
+	assert_int_equal(totals.failed, 0);
+	assert_int_equal(totals.lost, 0);
+	check_consistent(&j);
+	found = unlink(path) == 0;
+	snprintf(path, sizeof(path), "%s/Makefile", dir);
+	found += unlink(path) == 0;
+	assert_int_equal(found, 2);
+	assert_int_equal(rmdir(dir), 0);
+	snprintf(target, sizeof(target), "%d", pid);
+	job_free(&j);
+}
+
+/*
+ * A member's pid comes back as a stranger's (forked by the test, not by
+ * a member): it does not join, and the totals do not move; the same
+ * with a loss between the exit and the reuse (the resync must not adopt
+ * the stranger).
+ */
+static void
+check_reuse(bool loss)
+{
+	struct relayfork_tracker_totals before, after;
+	struct job j;
+	pid_t member, stranger, keeper;
+	int go[2];
+	char c;
+
+	if (geteuid() != 0)
+		skip(); /* choosing a pid needs root */
+	job_start(&j, FORKS_EXITS, 4 << 20);
+	/* A member that lives on, so that the job is not empty. */
+	keeper = spawn_sh(&j, "sleep 5");
+	member = spawn_sh(&j, "exit 0");
+	wait_child(member);
+	while (!ended(&j, member))
+		follow(&j, 50);
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &before), 0);
+	if (loss) {
+		struct relayfork_event lost = { .type = RELAYFORK_EVENT_LOST };
+
+		lost.u.lost.count = 1;
+		lost.timestamp_ns = (uint64_t)now_ms() * 1000000u;
+		assert_int_equal(relayfork_tracker_handle(j.t, &lost), 0);
+	}
+	assert_int_equal(pipe(go), 0);
+	stranger = fork_with_pid(member);
+	if (stranger == 0) {
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	assert_int_equal(stranger, member);
+	close(go[0]);
+	follow(&j, 200);
+	if (loss) {
+		/* The resync happens now, with the stranger alive. */
+		struct relayfork_event lost = { .type = RELAYFORK_EVENT_LOST };
+
+		lost.u.lost.count = 1;
+		lost.timestamp_ns = (uint64_t)now_ms() * 1000000u;
+		assert_int_equal(relayfork_tracker_handle(j.t, &lost), 0);
+		take(&j);
+	}
+	{
+		struct relayfork_member rec;
+
+		assert_int_equal(relayfork_tracker_get_member(j.t, stranger, &rec),
+				 -ENOENT);
+	}
+	close(go[1]);
+	wait_child(stranger);
+	follow(&j, 200);
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &after), 0);
+	assert_int_equal(after.joined, before.joined);
+	assert_int_equal(after.ended, before.ended);
+	kill(keeper, SIGKILL);
+	wait_child(keeper);
+	assert_true(follow(&j, WAIT_MS));
+	check_consistent(&j);
+	job_free(&j);
+}
+
+static void
+test_pid_reuse(void **state)
+{
+	check_reuse(false);
+}
+
+static void
+test_pid_reuse_across_a_loss(void **state)
+{
+	check_reuse(true);
+}
+
+/*
+ * A storm with a tiny receive buffer while the job double-forks sleeps:
+ * events are lost, the tracker reads /proc, the sleeps are members (the
+ * tracker is the job's subreaper: their parents' ends were lost too, and
+ * they became its children), and the job is empty once, after them.
+ */
+/* The storm's process group, stopped by the teardown if a test fails. */
+static pid_t storm_group;
+
+static int
+stop_storm(void **state)
+{
+	if (storm_group > 0) {
+		kill(-storm_group, SIGKILL);
+		wait_child(storm_group);
+		storm_group = 0;
+	}
+	return 0;
+}
+
+static void
+test_loss_during_storm(void **state)
+{
+	struct relayfork_tracker_totals totals;
+	struct job j;
+	pid_t pid, storm;
+	size_t i, sleeps = 0;
+
+	job_start_flags(&j, FORKS_EXITS, 1, RELAYFORK_TRACKER_SUBREAPER);
+	storm = fork();
+	assert_true(storm >= 0);
+	if (storm == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", "while :; do /bin/true; done",
+		      (char *)NULL);
+		_exit(127);
+	}
+	storm_group = storm;
+	/* Not reading while the storm fills the buffer and the job forks:
+	 * its forks are among the lost. */
+	pid = spawn_sh(&j, "for i in 1 2 3 4 5; do (sleep 0.6 &); done; exit 0");
+	usleep(200 * 1000);
+	follow(&j, 300);
+	stop_storm(NULL);
+	wait_child(pid);
+	assert_true(follow(&j, WAIT_MS));
+	/* Their subreaper reaps them. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0), 0);
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
+	assert_true(totals.resyncs >= 1);
+	assert_true(totals.lost > 0);
+	assert_int_equal(totals.lost,
+			 relayfork_monitor_get_counter(j.m, RELAYFORK_COUNTER_LOST));
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED &&
+		    strcmp(j.ev[i].member.comm, "sleep") == 0)
+			sleeps++;
+	assert_int_equal(sleeps, 5);
+	assert_int_equal(count_type(&j, RELAYFORK_TRACKER_EMPTY), 1);
+	assert_true(j.ev[j.n - 1].flags & RELAYFORK_TRACKER_F_LOSSY);
+	check_consistent(&j);
+	job_free(&j);
+}
+
+static void
+test_spawn_errors(void **state)
+{
+	char *missing[] = { "/nonexistent/relayfork-command", NULL };
+	char *ok[] = { "true", NULL };
+	struct relayfork_monitor *m = NULL;
+	struct relayfork_tracker *t = NULL;
+	pid_t pid;
+
+	assert_int_equal(relayfork_tracker_new(1u << 5, &t), -EINVAL);
+	assert_int_equal(relayfork_tracker_new(0, &t), 0);
+	assert_int_equal(relayfork_monitor_new(0, &m), 0);
+	/* Not subscribed: a fork could go unseen. */
+	assert_int_equal(relayfork_tracker_spawn(t, m, ok, &pid, NULL), -EBADFD);
+	assert_int_equal(relayfork_monitor_set_events(m, RELAYFORK_EVENTS_EXEC), 0);
+	assert_int_equal(relayfork_monitor_start(m), 0);
+	/* No forks or exits in the mask. */
+	assert_int_equal(relayfork_tracker_spawn(t, m, ok, &pid, NULL), -EBADFD);
+	assert_int_equal(relayfork_monitor_set_events(m, FORKS_EXITS), 0);
+	assert_int_equal(relayfork_tracker_spawn(t, m, missing, &pid, NULL), -ENOENT);
+	assert_int_equal(relayfork_tracker_spawn(t, m, NULL, &pid, NULL), -EINVAL);
+	assert_int_equal(relayfork_tracker_add(t, 0), -EINVAL);
+	assert_int_equal(relayfork_tracker_add(t, 0x3fffffff), -ESRCH);
+	relayfork_tracker_free(t);
+	relayfork_monitor_unref(m);
+}
+
+/* A running process with children, added: all of them are members. */
+static void
+test_add_running(void **state)
+{
+	struct relayfork_member rec;
+	struct job j;
+	pid_t pid;
+	size_t i, found = 0;
+
+	job_start(&j, FORKS_EXITS, 4 << 20);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 0.4 & sleep 0.4 & wait",
+		      (char *)NULL);
+		_exit(127);
+	}
+	usleep(100 * 1000);
+	assert_int_equal(relayfork_tracker_add(j.t, pid), 0);
+	assert_int_equal(relayfork_tracker_add(j.t, pid), -EEXIST);
+	take(&j);
+	assert_int_equal(relayfork_tracker_get_member(j.t, pid, &rec), 0);
+	assert_true(rec.flags & RELAYFORK_MEMBER_F_ROOT);
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_JOINED &&
+		    (j.ev[i].member.flags & RELAYFORK_MEMBER_F_FOUND)) {
+			assert_int_equal(j.ev[i].member.ppid, pid);
+			found++;
+		}
+	assert_int_equal(found, 2);
+	assert_true(follow(&j, WAIT_MS));
+	wait_child(pid);
+	assert_non_null(ended(&j, pid));
+	check_consistent(&j);
+	job_free(&j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_double_fork),
+		cmocka_unit_test(test_main_thread_leaves_first),
+		cmocka_unit_test(test_make),
+		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_pid_reuse_across_a_loss),
+		cmocka_unit_test_teardown(test_loss_during_storm, stop_storm),
+		cmocka_unit_test(test_spawn_errors),
+		cmocka_unit_test(test_add_running),
+	};
+
+	require_proc_events();
+	return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);
+}
