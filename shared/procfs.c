@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #include "procfs.h"
 
 #define PROC_USER_INIT_INO 0xEFFFFFFDu
-#define PROC_PID_INIT_INO 0xEFFFFFFCu
 
 int
 procfs_parse_stat(const char *text, struct procfs_stat *ret)
@@ -238,7 +238,7 @@ procfs_namespace_is_initial(const char *kind)
 	if (strcmp(kind, "user") == 0)
 		initial = PROC_USER_INIT_INO;
 	else if (strcmp(kind, "pid") == 0)
-		initial = PROC_PID_INIT_INO;
+		initial = PROCFS_PID_INIT_INO;
 	else
 		return -EINVAL;
 	dirfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -262,4 +262,140 @@ procfs_has_cn_proc(void)
 		found = strncmp(line, "cn_proc", 7) == 0;
 	fclose(f);
 	return found;
+}
+
+int
+procfs_parse_nspid(const char *text, pid_t *ret)
+{
+	const char *p = text;
+	bool any = false;
+	long last = 0;
+
+	while (p && strncmp(p, "NSpid:", 6) != 0) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -ENOENT;
+	for (p += 6;;) {
+		char *end;
+		long v;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		v = strtol(p, &end, 10);
+		if (v <= 0 || v > INT32_MAX)
+			return -ENOENT;
+		last = v;
+		any = true;
+		p = end;
+	}
+	if (!any || (*p != '\n' && *p != '\0'))
+		return -ENOENT;
+	*ret = (pid_t)last;
+	return 0;
+}
+
+int
+procfs_read_nspid(int dirfd, pid_t *ret)
+{
+	char buf[4096];
+	ssize_t n = procfs_read(dirfd, "status", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_nspid(buf, ret);
+}
+
+int
+procfs_parse_cgroup2(const char *text, const char **ret_path, size_t *ret_len)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+
+		if (strncmp(line, "0::", 3) == 0) {
+			*ret_path = line + 3;
+			*ret_len = nl ? (size_t)(nl - line - 3) : strlen(line + 3);
+			return nl ? 1 : 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int
+procfs_read_ns(int dirfd, const char *kind, uint64_t *ret_ino)
+{
+	char name[32];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "ns/%s", kind);
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*ret_ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static int
+unescape_field(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 3 < len &&
+		    s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+		    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+				   (s[i + 3] - '0'));
+			i += 3;
+		}
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+procfs_find_mount(const char *fstype, char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	size_t cap = 0, typelen = strlen(fstype);
+	char *line = NULL;
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE
+	 * SUPER-OPTIONS */
+	while (r == -ENOENT && getline(&line, &cap, f) > 0) {
+		const char *p = line, *mp, *sep;
+		int field;
+
+		for (field = 0; field < 4 && p; field++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		sep = p ? strstr(p, " - ") : NULL;
+		if (!sep || strncmp(sep + 3, fstype, typelen) != 0 ||
+		    sep[3 + typelen] != ' ')
+			continue;
+		mp = p;
+		p = strchr(mp, ' ');
+		if (p)
+			r = unescape_field(mp, (size_t)(p - mp), buf, size);
+	}
+	free(line);
+	fclose(f);
+	return r;
 }

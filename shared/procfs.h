@@ -129,3 +129,39 @@ int procfs_namespace_is_initial(const char *kind);
  * errno when it cannot be read (no /proc, or another network namespace).
  */
 int procfs_has_cn_proc(void);
+
+/*
+ * The last field of the NSpid line of a status file's text: the task's
+ * pid in its own PID namespace (the line lists it from the initial
+ * namespace down).  0 with *ret, or -ENOENT (no such line, or not
+ * numbers).
+ */
+int procfs_parse_nspid(const char *text, pid_t *ret);
+/* The same, read relative to a /proc/PID descriptor; -ESRCH if gone. */
+int procfs_read_nspid(int dirfd, pid_t *ret);
+
+/* The inode of the initial PID namespace (include/linux/proc_ns.h). */
+#define PROCFS_PID_INIT_INO 0xEFFFFFFCu
+
+/*
+ * The unified hierarchy's line ("0::PATH") of the text of
+ * /proc/PID/cgroup: on a cgroup v2 host the only line, on a hybrid host
+ * the one beside the v1 hierarchies' numbered lines.  1 with *ret_path
+ * pointing into text and *ret_len its length (to the newline); 0 when
+ * the line runs to the end of the text without a newline (a read cut
+ * it); -ENOENT when there is no such line (a host with cgroup v1 only).
+ */
+int procfs_parse_cgroup2(const char *text, const char **ret_path,
+			 size_t *ret_len);
+
+/* The inode of a namespace of the process in the /proc/PID descriptor
+ * dirfd ("pid", "user", ...): 0, or -ESRCH when it is gone. */
+int procfs_read_ns(int dirfd, const char *kind, uint64_t *ret_ino);
+
+/*
+ * Where a file system of this type (e.g. "cgroup2") is mounted, from
+ * /proc/self/mountinfo: the first such mount point, decoded, in buf.
+ * 0, -ENOENT when none is mounted, -ENAMETOOLONG, or the error of
+ * reading mountinfo.
+ */
+int procfs_find_mount(const char *fstype, char *buf, size_t size);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <relayfork/relayfork.h>
@@ -193,6 +194,46 @@ test_error_texts(void **state)
 				    strerror(EACCES));
 }
 
+/* An attribution table refuses bad arguments and knows no process
+ * before it is fed (nothing is read from /proc for a query). */
+static void
+test_attribution_arguments(void **state)
+{
+	struct relayfork_attribution *a = (struct relayfork_attribution *)0x1;
+	struct relayfork_attribution_info info;
+	struct relayfork_event ev;
+
+	assert_int_equal(relayfork_attribution_new(0, NULL), -EINVAL);
+	assert_int_equal(relayfork_attribution_new(1, &a), -EINVAL);
+	assert_ptr_equal(a, (struct relayfork_attribution *)0x1);
+	assert_null(relayfork_attribution_free(NULL));
+	assert_int_equal(relayfork_attribution_new(0, &a), 0);
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(relayfork_attribution_handle(NULL, &ev), -EINVAL);
+	assert_int_equal(relayfork_attribution_handle(a, NULL), -EINVAL);
+	/* Types it has nothing to do with. */
+	assert_int_equal(relayfork_attribution_handle(a, &ev), 0);
+	ev.type = 77;
+	assert_int_equal(relayfork_attribution_handle(a, &ev), 0);
+	assert_int_equal(relayfork_attribution_get(NULL, 1, &info), -EINVAL);
+	assert_int_equal(relayfork_attribution_get(a, 1, NULL), -EINVAL);
+	assert_int_equal(relayfork_attribution_get(a, getpid(), &info), -ENOENT);
+	assert_int_equal(relayfork_attribution_get(a, 0, &info), -ENOENT);
+	assert_int_equal(relayfork_attribution_get(a, -1, &info), -ENOENT);
+	assert_int_equal(relayfork_attribution_set_limit(a, 0), -EINVAL);
+	assert_int_equal(relayfork_attribution_set_limit(NULL, 1), -EINVAL);
+	assert_int_equal(relayfork_attribution_get_counter(a, -1), 0);
+	assert_int_equal(relayfork_attribution_get_counter(a, 99), 0);
+	assert_int_equal(relayfork_attribution_get_counter(NULL, 0), 0);
+	assert_int_equal(relayfork_attribution_get_counter(
+				 a, RELAYFORK_ATTRIBUTION_READS), 0);
+	assert_null(relayfork_attribution_free(a));
+	/* The record's size is part of the ABI. */
+	assert_int_equal(sizeof(info), 4 * 4 + 2 * 8 +
+				 sizeof(struct relayfork_container) +
+				 RELAYFORK_CGROUP_PATH_MAX + 64);
+}
+
 int
 main(void)
 {
@@ -203,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_not_started),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_error_texts),
+		cmocka_unit_test(test_attribution_arguments),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);

@@ -66,6 +66,57 @@ test_status(void **state)
 }
 
 static void
+test_nspid(void **state)
+{
+	pid_t pid = 0;
+
+	/* Three namespaces deep: the last is the task's own. */
+	assert_int_equal(procfs_parse_nspid("Name:\tsh\nNSpid:\t4711\t12\t1\n"
+					    "Uid:\t0\t0\t0\t0\n",
+					    &pid),
+			 0);
+	assert_int_equal(pid, 1);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t4711", &pid), 0);
+	assert_int_equal(pid, 4711);
+	/* Nothing usable. */
+	pid = 5;
+	assert_int_equal(procfs_parse_nspid("NSpid:\t\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t12 x\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("NSpid:\t-3\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("Name:\tNSpid: 3\n", &pid), -ENOENT);
+	assert_int_equal(procfs_parse_nspid("", &pid), -ENOENT);
+	assert_int_equal(pid, 5);
+}
+
+static void
+test_cgroup2(void **state)
+{
+	const char *path;
+	size_t len;
+
+	/* A hybrid host: the v1 hierarchies, then the unified one. */
+	assert_int_equal(procfs_parse_cgroup2("9:name=systemd:/user.slice\n"
+					      "4:memory:/x\n"
+					      "0::/user.slice/session-3.scope\n",
+					      &path, &len),
+			 1);
+	assert_int_equal(len, strlen("/user.slice/session-3.scope"));
+	assert_memory_equal(path, "/user.slice/session-3.scope", len);
+	/* cgroup v2 only. */
+	assert_int_equal(procfs_parse_cgroup2("0::/\n", &path, &len), 1);
+	assert_int_equal(len, 1);
+	/* Cut by a short read: no newline. */
+	assert_int_equal(procfs_parse_cgroup2("1:cpu:/\n0::/a/b", &path, &len), 0);
+	assert_int_equal(len, 4);
+	/* v1 only, and a "0::" that is not at a line's start. */
+	assert_int_equal(procfs_parse_cgroup2("4:memory:/x\n", &path, &len),
+			 -ENOENT);
+	assert_int_equal(procfs_parse_cgroup2("1:name=0::/x\n", &path, &len),
+			 -ENOENT);
+	assert_int_equal(procfs_parse_cgroup2("", &path, &len), -ENOENT);
+}
+
+static void
 test_read_self(void **state)
 {
 	struct procfs_status status = { 0 };
@@ -101,6 +152,31 @@ test_read_self(void **state)
 				 -ESRCH);
 	}
 	assert_true(procfs_namespace_is_initial("user") >= 0);
+	{
+		char mp[256];
+		uint64_t ino = 0;
+		struct stat nsst;
+
+		/* Our PID namespace's inode, as stat() of the link says. */
+		dirfd = procfs_open_pid(getpid());
+		assert_int_equal(procfs_read_ns(dirfd, "pid", &ino), 0);
+		assert_int_equal(stat("/proc/self/ns/pid", &nsst), 0);
+		assert_int_equal(ino, nsst.st_ino);
+		assert_int_equal(procfs_read_ns(dirfd, "nosuch", &ino), -ESRCH);
+		{
+			pid_t ns_pid = 0;
+
+			assert_int_equal(procfs_read_nspid(dirfd, &ns_pid), 0);
+			assert_int_equal(ns_pid, getpid());
+		}
+		close(dirfd);
+		/* /proc is where it is; nothing is mounted as "nosuchfs". */
+		assert_int_equal(procfs_find_mount("proc", mp, sizeof(mp)), 0);
+		assert_string_equal(mp, "/proc");
+		assert_int_equal(procfs_find_mount("nosuchfs", mp, sizeof(mp)),
+				 -ENOENT);
+		assert_int_equal(procfs_find_mount("proc", mp, 3), -ENAMETOOLONG);
+	}
 	assert_int_equal(procfs_namespace_is_initial("net"), -EINVAL);
 }
 
@@ -168,6 +244,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_nspid),
+		cmocka_unit_test(test_cgroup2),
 		cmocka_unit_test(test_read_self),
 		cmocka_unit_test(test_namespace_and_alive),
 		cmocka_unit_test(test_size),

@@ -1036,6 +1036,267 @@ int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
 int relayfork_tracker_get_totals(struct relayfork_tracker *tracker,
 				 struct relayfork_tracker_totals *ret_totals);
 
+/**
+ * Containers and cgroups
+ * ======================
+ *
+ * Which container, service or session a process belongs to is written in
+ * its cgroup's path: container runtimes and systemd name the cgroups
+ * they make after what runs in them (docker-ID.scope,
+ * kubepods-...-podUID.slice, sshd.service, session-3.scope, ...).
+ * relayfork_cgroup_parse() reads such a path; a struct
+ * relayfork_attribution follows processes through the events it is fed
+ * and answers, for each, its cgroup, container, unit and PID namespace
+ * without reading /proc again for every event.
+ */
+
+/** Container runtimes, in struct relayfork_container.runtime. */
+enum relayfork_runtime {
+	/** No container found in the path. */
+	RELAYFORK_RUNTIME_NONE = 0,
+	/** Docker (docker-ID.scope, /docker/ID). */
+	RELAYFORK_RUNTIME_DOCKER = 1,
+	/** Podman (libpod-ID.scope, /libpod_parent/libpod-ID). */
+	RELAYFORK_RUNTIME_PODMAN = 2,
+	/** containerd's CRI plugin or nerdctl (cri-containerd-ID.scope). */
+	RELAYFORK_RUNTIME_CONTAINERD = 3,
+	/** CRI-O (crio-ID.scope, crio-ID). */
+	RELAYFORK_RUNTIME_CRIO = 4,
+	/**
+	 * A container of a Kubernetes pod whose cgroup does not name its
+	 * runtime (the kubelet's cgroupfs driver: /kubepods/.../podUID/ID).
+	 */
+	RELAYFORK_RUNTIME_KUBERNETES = 5
+};
+
+/** Flags in struct relayfork_container.flags. */
+enum relayfork_container_flags {
+	/**
+	 * The cgroup of the runtime's monitor of the container (conmon:
+	 * libpod-conmon-ID.scope, crio-conmon-ID.scope), not the container
+	 * itself: the processes in it run on the host.
+	 */
+	RELAYFORK_CONTAINER_F_MONITOR = 1 << 0,
+	/** @unit was longer than its buffer and is cut. */
+	RELAYFORK_CONTAINER_F_TRUNCATED = 1 << 1
+};
+
+/**
+ * struct relayfork_container - what a cgroup path says of its processes.
+ *
+ * A fixed-size value without pointers.  Strings are NUL-terminated and
+ * empty when the path does not say.  Where containers nest (a container
+ * runtime inside a container, a kind node), the innermost one is given.
+ */
+struct relayfork_container {
+	/** enum relayfork_runtime */
+	uint32_t runtime;
+	/** enum relayfork_container_flags */
+	uint32_t flags;
+	/** The container's id as its runtime shows it in full (64 hex digits). */
+	char id[72];
+	/**
+	 * The Kubernetes pod's UID, with dashes (the kubelet's systemd
+	 * driver writes underscores in cgroup names; they are turned back).
+	 */
+	char pod_uid[40];
+	/**
+	 * The innermost systemd unit of the path (the last component
+	 * ending in .service or .scope): a service ("sshd.service"), a user
+	 * session ("session-3.scope"), a user's manager
+	 * ("user@1000.service"), a container's scope ("docker-ID.scope").
+	 */
+	char unit[256];
+};
+
+/**
+ * relayfork_cgroup_parse() - what a cgroup v2 path says of its processes.
+ * @path: a path in the unified hierarchy, as /proc/PID/cgroup shows it
+ *   ("/system.slice/docker-ID.scope"), NUL-terminated.
+ * @ret_container: filled in; zeroed when nothing is recognised.
+ *
+ * Pure: reads nothing but @path.  Thread-safe.
+ *
+ * Return: 1 when a container or a unit was recognised, 0 when not, or
+ * -EINVAL (NULL argument).
+ */
+int relayfork_cgroup_parse(const char *path,
+			   struct relayfork_container *ret_container);
+
+/**
+ * relayfork_runtime_name() - a lower-case name for a runtime ("docker",
+ * "podman", "containerd", "cri-o", "kubernetes"), "" for
+ * RELAYFORK_RUNTIME_NONE, NULL for an unknown value.  Thread-safe.
+ */
+const char *relayfork_runtime_name(int runtime);
+
+struct relayfork_attribution;
+
+/** The size of struct relayfork_attribution_info.cgroup, NUL included. */
+#define RELAYFORK_CGROUP_PATH_MAX 1024
+
+/** Flags in struct relayfork_attribution_info.flags. */
+enum relayfork_attribution_flags {
+	/**
+	 * The process was gone when it was to be read: it was given its
+	 * parent's cgroup (a child starts in its parent's cgroup unless
+	 * created with CLONE_INTO_CGROUP).  @ns_pid and @pidns are 0.
+	 */
+	RELAYFORK_ATTRIBUTION_F_INHERITED = 1 << 0,
+	/** The cgroup path did not fit in @cgroup and is cut. */
+	RELAYFORK_ATTRIBUTION_F_TRUNCATED = 1 << 1
+};
+
+/**
+ * struct relayfork_attribution_info - where a process belongs.
+ *
+ * A fixed-size value without pointers, filled in caller's storage by
+ * relayfork_attribution_get().  The reserved bytes are zero.
+ */
+struct relayfork_attribution_info {
+	/** The process (its thread-group id). */
+	pid_t pid;
+	/**
+	 * Its pid in its own PID namespace (the last field of NSpid in
+	 * /proc/PID/status): what ps shows inside its container.  Equal
+	 * to @pid in the initial namespace; 0 when not known.
+	 */
+	pid_t ns_pid;
+	/** enum relayfork_attribution_flags */
+	uint32_t flags;
+	uint32_t reserved0;
+	/**
+	 * The inode number of its PID namespace (as stat(2) of
+	 * /proc/PID/ns/pid and lsns(8) show it); 0 when not known.
+	 */
+	uint64_t pidns;
+	/**
+	 * Its start time, CLOCK_MONOTONIC ns with the resolution of a clock
+	 * tick (from /proc/PID/stat), or its fork event's timestamp when it
+	 * was gone when read: with @pid, the identity that was read.
+	 */
+	uint64_t start_ns;
+	/** What the cgroup's path says (parsed from the whole path). */
+	struct relayfork_container container;
+	/**
+	 * Its cgroup in the unified (v2) hierarchy, as /proc/PID/cgroup
+	 * shows it to a reader in the initial cgroup namespace, without the
+	 * mount point: "/system.slice/sshd.service".  Empty on hosts
+	 * without cgroup v2.
+	 */
+	char cgroup[RELAYFORK_CGROUP_PATH_MAX];
+	unsigned char reserved[64];
+};
+
+/** Counters, for relayfork_attribution_get_counter(). */
+enum relayfork_attribution_counter {
+	/** Processes read from /proc (at fork, exec, or first sight). */
+	RELAYFORK_ATTRIBUTION_READS = 0,
+	/** Processes gone when read, given their parent's cgroup. */
+	RELAYFORK_ATTRIBUTION_INHERITED = 1,
+	/** Processes dropped from a full table (see _set_limit()). */
+	RELAYFORK_ATTRIBUTION_EVICTED = 2,
+	/** Processes known now (not cumulative). */
+	RELAYFORK_ATTRIBUTION_PROCESSES = 3,
+	/** Distinct cgroups known now (not cumulative). */
+	RELAYFORK_ATTRIBUTION_CGROUPS = 4
+};
+
+/**
+ * relayfork_attribution_new() - create an empty attribution table.
+ * @flags: 0.
+ *
+ * The table follows the processes whose events it is handed with
+ * relayfork_attribution_handle() (feed it every event a monitor
+ * delivers, before looking at the event) and answers
+ * relayfork_attribution_get() from memory:
+ *
+ *  - a process is read from /proc once, when its fork is handled, and
+ *    again when it executes a program; a process that existed before
+ *    (or whose fork was not seen) is read at its first event.  Reads go
+ *    through one /proc/PID descriptor and are checked against the event:
+ *    a process that started after the event has the pid of one that
+ *    ended, and is not taken for it;
+ *  - a process gone when its fork is handled takes its parent's cgroup
+ *    (RELAYFORK_ATTRIBUTION_F_INHERITED);
+ *  - threads share their process's entry: ask by thread-group id;
+ *  - the exit that ends a process (RELAYFORK_EVENT_F_PROCESS_END) drops
+ *    it at the next call of relayfork_attribution_handle(), so that its
+ *    exit can still be attributed;
+ *  - a RELAYFORK_EVENT_LOST empties the table (what was lost may have
+ *    ended processes and reused their pids); processes are read again
+ *    at their next event.
+ *
+ * The proc connector reports no cgroup changes: a process moved to
+ * another cgroup (cgroup.procs) keeps its old answer until it executes a
+ * program.
+ *
+ * Return: 0, -EINVAL (unknown flag, NULL @ret_attribution), -ENOMEM.
+ */
+int relayfork_attribution_new(unsigned int flags,
+			      struct relayfork_attribution **ret_attribution);
+
+/**
+ * relayfork_attribution_free() - free the table; accepts NULL, returns
+ * NULL.
+ */
+struct relayfork_attribution *
+relayfork_attribution_free(struct relayfork_attribution *attribution);
+
+/**
+ * relayfork_attribution_set_limit() - bound the table's memory.
+ * @max_processes: 1 or more; the default is 65536.
+ *
+ * Each process costs about 64 bytes and each distinct cgroup about
+ * 1.5 KiB, shared by its processes.  A table fed every exit holds only
+ * live processes; one that is not (a mask without exits) would grow.
+ * When it holds @max_processes, a new process replaces one not looked
+ * at lately (a clock, second-chance, eviction), which is read again at
+ * its next event.  Lowering the limit evicts at once.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_attribution_set_limit(struct relayfork_attribution *attribution,
+				    size_t max_processes);
+
+/**
+ * relayfork_attribution_handle() - follow one event.
+ *
+ * Reads /proc only for a fork (of a process, not a thread), an exec,
+ * and the first event of a process not known yet; other events of known
+ * processes cost a hash lookup.
+ *
+ * Return: 1 when the event's process is known afterwards
+ * (relayfork_attribution_get() answers for @event->tgid), 0 when it is
+ * not (gone, and no parent known; LOST and unknown types), -EINVAL, or
+ * -ENOMEM.
+ */
+int relayfork_attribution_handle(struct relayfork_attribution *attribution,
+				 const struct relayfork_event *event);
+
+/**
+ * relayfork_attribution_get() - where a process belongs.
+ * @pid: a process id (for an event, its @tgid).
+ * @ret_info: filled in.
+ *
+ * Answers from memory, without a system call.
+ *
+ * Return: 0, -ENOENT when the process is not known, or -EINVAL.
+ */
+int relayfork_attribution_get(struct relayfork_attribution *attribution,
+			      pid_t pid,
+			      struct relayfork_attribution_info *ret_info);
+
+/**
+ * relayfork_attribution_get_counter() - read a counter.
+ * @counter: an enum relayfork_attribution_counter value.
+ *
+ * Return: the counter, 0 for an unknown counter.
+ */
+uint64_t
+relayfork_attribution_get_counter(struct relayfork_attribution *attribution,
+				  int counter);
+
 /*
  * Signal forwarding
  * =================

@@ -149,21 +149,24 @@ ln -s ../bin "$root/usr/bin"
 ln -s ../bin "$root/usr/sbin"
 install -m 755 "$here/init" "$root/init"
 install -m 755 "$here/forkwatch-smoke.sh" "$root/relayfork/forkwatch-smoke.sh"
+install -m 755 "$here/jobacct-smoke.sh" "$root/relayfork/jobacct-smoke.sh"
 
 # name, then the command run in /relayfork
 all_tests="
 kernel tests/test-kernel
 monitor tests/test-monitor
 exits tests/test-exits
+tracker tests/test-tracker
 forward tests/test-forward
 balance tests/test-balance
 api tests/test-api
 forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
+jobacct-smoke sh jobacct-smoke.sh examples/jobacct
 stress tests/test-stress
 "
-programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-forward tests/test-balance tests/test-api examples/forkwatch tests/test-stress"
+programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-tracker tests/test-forward tests/test-balance tests/test-api examples/forkwatch examples/jobacct tests/test-stress"
 # Not stress by default: it wants more forks per second than TCG makes.
-default_tests="kernel monitor exits forward balance api forkwatch-smoke"
+default_tests="kernel monitor exits tracker forward balance api forkwatch-smoke jobacct-smoke"
 # relayforkd where it was built, with the kernel package's FUSE module.
 fuse_ko=$(find "$kdir/lib/modules" -name fuse.ko 2>/dev/null | head -n 1)
 if [ -x "$build/examples/relayforkd" ] && [ -x "$build/tests/test-relayforkd" ] &&
