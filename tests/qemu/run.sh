@@ -158,15 +158,16 @@ exits tests/test-exits
 forward tests/test-forward
 balance tests/test-balance
 api tests/test-api
+taskstats-kernel tests/test-taskstats-kernel
 forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
 stress tests/test-stress
 taskstats-capture tests/taskstats-capture ts_v13
 "
-programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-forward tests/test-balance tests/test-api examples/forkwatch tests/test-stress tests/taskstats-capture"
+programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-forward tests/test-balance tests/test-api tests/test-taskstats-kernel examples/forkwatch tests/test-stress tests/taskstats-capture"
 # Not stress by default: it wants more forks per second than TCG makes;
 # not taskstats-capture, which records the kernel's exit messages for
 # tests/test-taskstats.c (its output is in the console log).
-default_tests="kernel monitor exits forward balance api forkwatch-smoke"
+default_tests="kernel monitor exits forward balance api taskstats-kernel forkwatch-smoke"
 # relayforkd where it was built, with the kernel package's FUSE module.
 fuse_ko=$(find "$kdir/lib/modules" -name fuse.ko 2>/dev/null | head -n 1)
 if [ -x "$build/examples/relayforkd" ] && [ -x "$build/tests/test-relayforkd" ] &&
