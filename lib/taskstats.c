@@ -318,12 +318,16 @@ put_cpumask_request(struct relayfork_taskstats *ts, void *buf, uint16_t attr,
 	mnl_attr_put_strz(nlh, attr, ts->cpumask);
 }
 
-/*
- * The first message of datagram i of the batch: 1 when it proves the
- * registration succeeded (our acknowledgement, or an exit record: the
- * kernel sends those only to registered listeners), a negative errno
- * when it is our request's error, 0 when it says nothing about it.
- */
+/* What datagram i of the batch says about our registration request. */
+enum answer {
+	ANSWER_NONE = 0,
+	ANSWER_ACK = 1,	   /* our request's acknowledgement: success */
+	ANSWER_RECORD = 2, /* an exit record: the kernel sends those only
+			    * to listeners, but a stale listener of a
+			    * closed socket with our port id would do */
+};
+
+/* An enum answer, or our request's error (a negative errno). */
 static int
 registration_answer(const struct relayfork_taskstats *ts, unsigned int i)
 {
@@ -332,15 +336,15 @@ registration_answer(const struct relayfork_taskstats *ts, unsigned int i)
 	int32_t error;
 
 	if (b->msgs[i].msg_len < sizeof(nlh))
-		return 0;
+		return ANSWER_NONE;
 	memcpy(&nlh, b->slots[i], sizeof(nlh));
 	if (nlh.nlmsg_type == ts->family)
-		return 1;
+		return ANSWER_RECORD;
 	if (nlh.nlmsg_type != NLMSG_ERROR || nlh.nlmsg_seq != ts->seq ||
 	    b->msgs[i].msg_len < sizeof(nlh) + sizeof(error))
-		return 0;
+		return ANSWER_NONE;
 	memcpy(&error, b->slots[i] + sizeof(nlh), sizeof(error));
-	return error == 0 ? 1 : error < 0 ? error : -EPROTO;
+	return error == 0 ? ANSWER_ACK : error < 0 ? error : -EPROTO;
 }
 
 /* Move datagram from slot `from` to slot `to` of the batch. */
@@ -356,14 +360,17 @@ batch_move(struct ts_batch *b, unsigned int from, unsigned int to)
 
 /*
  * Register for the exit records of every possible CPU and wait for the
- * kernel's answer.  Exit records can arrive before the acknowledgement:
- * they stay in the batch, in order, for receive.
+ * kernel's answer.  The kernel handles the request inside our send() and
+ * queues its answer then; exit records can come before it (from other
+ * CPUs meanwhile): they stay in the batch, in order, for receive, and
+ * the acknowledgement is skipped there as a control message.
  */
 static int
 register_listener(struct relayfork_taskstats *ts)
 {
 	unsigned char buf[512] __attribute__((aligned(8)));
 	struct ts_batch *b = ts->batch;
+	bool records = false;
 	int64_t deadline;
 	int r;
 
@@ -376,10 +383,12 @@ register_listener(struct relayfork_taskstats *ts)
 	ts->filled = ts->current = 0;
 	for (;;) {
 		unsigned int i, first = ts->filled;
-		int n, answer = 0;
+		int n, answer = ANSWER_NONE;
 
+		/* A whole batch of records before the answer (a storm on
+		 * many CPUs): they are ours, the answer will be too. */
 		if (first == TS_BATCH)
-			return -ENOBUFS; /* only forged datagrams: cannot be */
+			return records ? 0 : -ENOBUFS;
 		n = batch_receive(ts->fd, b, first);
 		if (n == -EAGAIN || n == -ENOBUFS) {
 			r = wait_readable(ts->fd, deadline);
@@ -392,21 +401,24 @@ register_listener(struct relayfork_taskstats *ts)
 		/* Keep the kernel's datagrams, packed and in order, also
 		 * those after the answer in this read. */
 		for (i = first; i < first + (unsigned int)n; i++) {
+			int a;
+
 			if (!from_kernel(b, i)) {
 				ts->counters[RELAYFORK_TASKSTATS_FOREIGN]++;
 				continue;
 			}
 			if (ts->filled != i)
 				batch_move(b, i, ts->filled);
-			if (answer == 0)
-				answer = registration_answer(ts, ts->filled);
+			a = registration_answer(ts, ts->filled);
 			ts->filled++;
+			if (a == ANSWER_RECORD)
+				records = true;
+			else if (a != ANSWER_NONE && answer == ANSWER_NONE)
+				answer = a;
 		}
 		if (answer < 0)
 			return answer;
-		/* An acknowledgement still to come is skipped as a control
-		 * message. */
-		if (answer > 0)
+		if (answer == ANSWER_ACK)
 			return 0;
 	}
 }
