@@ -3,6 +3,7 @@
 """forkwatch against the real kernel: children this test spawns, and what
 forkwatch says about them, in human and JSON output (JSON parsed with the
 json module), with every option.  Usage: test-forkwatch.py FORKWATCH."""
+import codecs
 import json
 import os
 import pty
@@ -24,12 +25,16 @@ class Watch:
     """A running forkwatch and its output, read without Python's buffering
     hiding data from select()."""
 
-    def __init__(self, *args, ready=True):
+    def __init__(self, *args, ready=True, errors="strict"):
         self.proc = subprocess.Popen([FORKWATCH, *args],
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.partial = b""
         self.lines = []
+        # The bytes as written, for the tests of what reaches a terminal
+        # or a JSON decoder; lines are decoded with `errors`.
+        self.raw_lines = []
+        self.errors = errors
         if ready:
             self.wait_ready()
 
@@ -42,7 +47,8 @@ class Watch:
         if not data:
             return False
         *new, self.partial = (self.partial + data).split(b"\n")
-        self.lines += [line.decode("utf-8") for line in new]
+        self.raw_lines += new
+        self.lines += [line.decode("utf-8", self.errors) for line in new]
         return True
 
     def wait_for(self, predicate, timeout=5.0):
@@ -85,7 +91,9 @@ class Watch:
         out, err = self.proc.communicate(timeout=10)
         if self.partial:
             out = self.partial + out
-        self.lines += [l.decode("utf-8") for l in out.split(b"\n") if l]
+        new = [l for l in out.split(b"\n") if l]
+        self.raw_lines += new
+        self.lines += [l.decode("utf-8", self.errors) for l in new]
         self.stderr = err.decode()
         return self.proc.returncode
 
@@ -180,7 +188,7 @@ def test_bad_options_exit_2():
 def test_good_options_parse():
     for args in [["-e", "fork,exec,exit,failure,uid,gid,sid,ptrace,comm,"
                         "coredump,thread"], ["-e", "all"], ["-j"],
-                 ["--no-color"], ["-S"], ["--stats-interval", "0.05"],
+                 ["--no-color"], ["-S"], ["--stats-interval", "0.1"],
                  ["-q"], ["-n", "1000000"], ["-b", "64K"], ["-b", "16M"],
                  ["-u", "root"], ["-u", "0"], ["-c", "x*"], ["-p", "1"],
                  ["-t", "1"]]:
@@ -389,6 +397,148 @@ def test_human_lost():
     line = w.wait_for(lambda l: l.startswith("LOST "))
     w.stop()
     assert re.match(r"LOST \d+ events \(", line), line
+
+
+# --- what processes name themselves -------------------------------------------
+
+# Arguments a process may give itself to fool a terminal: a title change,
+# a carriage return, a newline that starts a fake event line, a screen
+# clear, C1 controls (a lone byte, and encoded in UTF-8), a backslash,
+# a byte of invalid UTF-8; and text that must stay as it is.
+EVIL_ARGS = [b"rf-esc\x1b]0;pwned\x07", b"a\rb", b"c\nfake line", b"\x1b[2J",
+             b"\x9b31m", b"\xc2\x9b32m", b"back\\slash", b"\xffend",
+             b"bidi\xe2\x80\xaeevil", "h\u00e9llo \u2713".encode()]
+# How forkwatch's human output shows them.
+EVIL_SHOWN = [rb"rf-esc\x1b]0;pwned\x07", rb"a\x0db", rb"c\x0afake line",
+              rb"\x1b[2J", rb"\x9b31m", rb"\xc2\x9b32m", rb"back\\slash",
+              rb"\xffend", rb"bidi\xe2\x80\xaeevil",
+              "h\u00e9llo \u2713".encode()]
+
+# Renames itself (PR_SET_NAME), forks a few children, and waits.
+RENAMER = ("import ctypes, os, sys\n"
+           "ctypes.CDLL(None).prctl(15, b'rf\\x1b]0;pw\\x07\\r\\nX', 0, 0, 0)\n"
+           "for _ in range(5):\n"
+           "    pid = os.fork()\n"
+           "    if pid == 0:\n"
+           "        os._exit(0)\n"
+           "    os.waitpid(pid, 0)\n"
+           "sys.stdout.write('ready\\n')\n"
+           "sys.stdout.flush()\n"
+           "sys.stdin.read()\n")
+RENAMER_SHOWN = rb"rf\x1b]0;pw\x07\x0d\x0aX"
+
+# Runs the program at the path in RF_LINK (hex) with an empty argument
+# list, so that its /proc/PID/cmdline is empty and forkwatch shows its
+# name (the link's name): a shell that reads its commands from stdin.
+EMPTY_ARGV = ("import ctypes, os\n"
+              "argv = (ctypes.c_char_p * 2)(b'', None)\n"
+              "ctypes.CDLL(None).execv(bytes.fromhex(os.environ['RF_LINK']),"
+              " argv)\n"
+              "os._exit(99)\n")
+LINK_NAME = b"rf\x1b[2J\x07\tz"
+LINK_SHOWN = rb"rf\x1b[2J\x07\x09z"
+
+
+def assert_terminal_safe(raw_lines):
+    """Nothing a terminal would act on: valid UTF-8 without C0, DEL or C1
+    controls (the line ends were split off)."""
+    for raw in raw_lines:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise AssertionError("not UTF-8: %r (%s)" % (raw, e))
+        bad = [c for c in text if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f]
+        assert not bad, ("control characters reach the terminal", bad, raw)
+
+
+def test_human_escapes_control_bytes():
+    """Command lines, names and the summary's names are shown with every
+    byte a terminal would act on escaped as \\xHH, and a backslash as
+    \\\\; valid printable UTF-8 as it is."""
+    w = Watch("-S", "--tree", str(ME), errors="backslashreplace")
+    p = subprocess.Popen([b"sh", b"-c", b"sleep 0.3; exit 0", *EVIL_ARGS])
+    p.wait()
+    renamer = subprocess.Popen([sys.executable, "-c", RENAMER],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert renamer.stdout.readline() == b"ready\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        link = os.path.join(os.fsencode(tmp), LINK_NAME)
+        os.symlink(b"/bin/sh", link)
+        empty = subprocess.Popen([sys.executable, "-c", EMPTY_ARGV],
+                                 stdin=subprocess.PIPE,
+                                 env=dict(os.environ, RF_LINK=link.hex()))
+        empty.communicate(b"sleep 0.3; exit 4\n")
+        assert empty.returncode == 4, empty.returncode
+    for pid in (p.pid, empty.pid):
+        w.wait_for(lambda l: re.search(r"\bexit\s+%d\b" % pid, l))
+    w.stop()
+    renamer.communicate(b"")
+
+    assert_terminal_safe(w.raw_lines)
+    assert not [l for l in w.raw_lines if l.startswith(b"fake line")], \
+        w.raw_lines
+    mine = [l for l in w.raw_lines
+            if re.search(rb"\bexec\s+%d\s" % p.pid, l)]
+    want = b"sh -c sleep 0.3; exit 0 " + b" ".join(EVIL_SHOWN)
+    assert mine and mine[0].endswith(b" " + want), (mine, want)
+    # A program run without arguments is shown by its name (the exec of
+    # Python before it shows Python's command line).
+    mine = [l for l in w.raw_lines
+            if re.search(rb"\bexec\s+%d\s" % empty.pid, l)]
+    assert len(mine) == 2 and mine[1].endswith(b" " + LINK_SHOWN), mine
+    # The summary's busiest processes, by name.
+    top = [l for l in w.raw_lines
+           if re.match(rb"\s+5\s+%d\s" % renamer.pid, l)]
+    assert top and top[0].endswith(b"  " + RENAMER_SHOWN), \
+        (top, w.raw_lines[-15:])
+
+
+# Byte sequences that look like UTF-8 and are not (RFC 3629): a
+# surrogate, overlong forms, a code point above U+10FFFF, leads that can
+# begin nothing, a sequence cut short; and valid ones beside them.
+NOT_UTF8 = [b"\xed\xa0\x80", b"\xe0\x80\x80", b"\xf0\x80\x80\x80",
+            b"\xc0\x80", b"\xc1\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+            b"\xf8\x88\x80\x80\x80", b"\xe2\x82", b"\x80",
+            b"ok\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80"]
+
+
+def latin1_bytes(err):
+    """forkwatch's JSON rule: a byte that is not part of valid UTF-8 is
+    the character of the same number."""
+    return ("".join(chr(b) for b in err.object[err.start:err.end]), err.end)
+
+
+codecs.register_error("forkwatch-latin1", latin1_bytes)
+
+
+def test_json_is_valid_utf8():
+    """Every JSON line is valid UTF-8, whatever bytes processes put in
+    their arguments and names."""
+    w = Watch("--json", "--tree", str(ME), errors="backslashreplace")
+    args = [b"sh", b"-c", b"sleep 0.3; exit 0", *NOT_UTF8]
+    p = subprocess.Popen(args)
+    p.wait()
+    name = b"rf\xed\xa0\x80\xf4\x90\x80\x80\xe0\x80"
+    renamer = subprocess.Popen([sys.executable, "-c",
+                                "import ctypes, time\n"
+                                "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
+                                "time.sleep(0.3)\n" % name])
+    renamer.wait()
+    for pid in (p.pid, renamer.pid):
+        w.wait_for(lambda l: '"event":"exit"' in l and '"pid":%d,' % pid in l)
+    w.stop()
+
+    objs = []
+    for raw in w.raw_lines:
+        try:
+            objs.append(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise AssertionError("not a valid JSON line: %r (%s)" % (raw, e))
+    want = b" ".join(args).decode("utf-8", "forkwatch-latin1")
+    exe = first_event(objs, p.pid, "exec")
+    assert exe["cmdline"] == want, (exe["cmdline"], want)
+    comm = first_event(objs, renamer.pid, "comm")
+    assert comm["new_comm"] == name.decode("utf-8", "forkwatch-latin1"), comm
 
 
 # --- filters ------------------------------------------------------------------
@@ -671,6 +821,98 @@ def test_stats_interval():
     w.stop()
     assert len([l for l in w.lines if l.startswith("Interval:")]) >= 2
     assert len([l for l in w.lines if l.startswith("Summary:")]) == 1
+
+
+# --- where the output goes ------------------------------------------------------
+
+def run_with_events(cmd, stdout, timeout=10):
+    """Run forkwatch (cmd: its arguments, or a shell command line) while
+    processes come and go, until it exits; return its status and its
+    standard error."""
+    if isinstance(cmd, str):
+        argv = ["sh", "-c", cmd, FORKWATCH]
+    else:
+        argv = [FORKWATCH, *cmd]
+    p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < deadline:
+        subprocess.run(["true"])
+        time.sleep(0.02)
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+        raise AssertionError("forkwatch still runs after %ds" % timeout)
+    return p.returncode, p.stderr.read().decode()
+
+
+def test_write_error_is_reported():
+    """A full disk is an error, said on standard error, in every mode."""
+    for args in (["-d", "5"], ["--json", "-d", "5"], ["-q", "-d", "0.3"],
+                 ["-S", "-d", "5"]):
+        with open("/dev/full", "wb") as full:
+            rc, err = run_with_events(args, full)
+        assert rc == 1, (args, rc, err)
+        assert err == "forkwatch: writing the output: No space left on " \
+                      "device\n", (args, err)
+    for args in (["--help"], ["--version"]):
+        with open("/dev/full", "wb") as full:
+            r = subprocess.run([FORKWATCH, *args], stdout=full,
+                               stderr=subprocess.PIPE, text=True)
+        assert r.returncode == 1 and "No space left" in r.stderr, (args, r)
+
+
+def test_closed_stdout_is_an_error():
+    """With standard output closed, forkwatch says so and fails: it
+    never writes events into a descriptor of its own that took number 1."""
+    for cmd in ('exec "$0" -d 2 >&-', 'exec "$0" -q -d 0.2 >&-',
+                'exec "$0" --json -d 2 >&- 0<&-'):
+        rc, err = run_with_events(cmd, subprocess.DEVNULL)
+        assert rc == 1, (cmd, rc, err)
+        assert err == "forkwatch: standard output is closed\n", (cmd, err)
+    r = subprocess.run(["sh", "-c", 'exec "$0" --version >&-', FORKWATCH],
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1 and "Bad file descriptor" in r.stderr, r
+
+
+def test_reader_going_away_is_quiet():
+    """forkwatch | head -n1: the end of the reader ends forkwatch, with
+    success and nothing said."""
+    for args in ([], ["--json"], ["-S"]):
+        head = subprocess.Popen(["head", "-n1"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        rc, err = run_with_events([*args, "-d", "5"], head.stdin)
+        head.stdin.close()
+        first = head.stdout.read()
+        head.wait()
+        assert rc == 0 and err == "", (args, rc, err)
+        assert first.count(b"\n") == 1, (args, first)
+        if args == ["--json"]:
+            json.loads(first)
+        else:
+            assert first.startswith(b"TIME "), first
+
+
+def test_stats_interval_floor():
+    """Summaries are for people: no more than ten a second."""
+    for value in ["0.01", "0.099", "1e-9"]:
+        r = run_forkwatch("--stats-interval", value, "-d", "0.3")
+        assert r.returncode == 2, (value, r.returncode, r.stderr)
+        assert "at least 0.1" in r.stderr, (value, r.stderr)
+        assert r.stdout == "", (value, r.stdout)
+    r = run_forkwatch("--stats-interval", "0.1", "-q", "-d", "0.35")
+    assert r.returncode == 0, r.stderr
+    assert len([l for l in r.stdout.splitlines()
+                if l.startswith("Interval:")]) >= 2, r.stdout
+    # Said in --help and in the manual page alike.
+    helptext = run_forkwatch("--help").stdout
+    assert re.search(r"--stats-interval SECONDS\n.*\(at least 0\.1\)",
+                     helptext), helptext
+    if MANPAGE:
+        with open(MANPAGE) as f:
+            page = f.read()
+        assert re.search(r"\*--stats-interval\* _SECONDS_\n(\t.*\n)*"
+                         r"\t.*at least 0\.1\b", page), "forkwatch.1.scd"
+
 
 
 def main():

@@ -12,6 +12,7 @@
  * every loss.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,10 +44,67 @@ struct watch {
 	struct relayfork_snapshot *snapshot;
 	/* Events were lost since: read /proc again once caught up. */
 	bool stale;
+	/* Standard output failed (-errno): nothing more is written. */
+	int out_error;
 };
 
 /* A reader that keeps losing events must not also walk /proc each time. */
 #define RESYNC_INTERVAL_NS 1000000000u
+
+/*
+ * Descriptors 0, 1 and 2 that whoever started us left closed would be
+ * taken by the first descriptors forkwatch opens: the signalfd would
+ * become standard output, and the events would be written into it.
+ * Each closed one is held by /dev/null, read-only, so that writing to
+ * it still fails (EBADF).  Returns 1 when standard output was closed,
+ * 0 when it was open, or -errno.
+ */
+static int
+hold_standard_fds(void)
+{
+	int fd, r = 0;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number: fd, those below are open. */
+		if (open("/dev/null", O_RDONLY) < 0)
+			return -errno;
+		if (fd == STDOUT_FILENO)
+			r = 1;
+	}
+	return r;
+}
+
+/* 0 while standard output takes everything written to it, else the
+ * write error as -errno. */
+static int
+output_error(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	/* stdio failed in an earlier, implicit write; its errno is gone. */
+	return errno ? -errno : -EIO;
+}
+
+/*
+ * The exit status once everything is written.  A write error is an
+ * error, said on standard error: output that was asked for is lost.  A
+ * reader that went away (forkwatch | head) is not: it has what it
+ * wanted.
+ */
+static int
+exit_status(int status, int out_error)
+{
+	if (out_error == 0)
+		out_error = output_error();
+	if (out_error == 0 || out_error == -EPIPE)
+		return status;
+	fprintf(stderr, "forkwatch: writing the output: %s\n",
+		strerror(-out_error));
+	return 1;
+}
 
 static uint64_t
 now_ns(void)
@@ -402,6 +460,9 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 				stats_print(&w->interval, w->procs, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
+				w->out_error = output_error();
+				if (w->out_error)
+					break;
 			}
 		}
 		if (delay ? n == 0 : pfd[3].revents != 0) {
@@ -409,8 +470,10 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 			if (r < 0)
 				break;
 			r = 0;
-			if (fflush(stdout) != 0)
-				break; /* the reader went away */
+			/* A full disk, or the reader went away: stop. */
+			w->out_error = output_error();
+			if (w->out_error)
+				break;
 		}
 	}
 	return r;
@@ -420,14 +483,28 @@ int
 main(int argc, char **argv)
 {
 	struct watch w = { 0 };
-	int sfd, duration_fd, stats_fd, r;
+	int sfd, duration_fd, stats_fd, r, stdout_closed;
 	sigset_t mask;
 
+	/* Before any other descriptor is made (the user database may
+	 * open files while the options are read). */
+	stdout_closed = hold_standard_fds();
+	if (stdout_closed < 0) {
+		fprintf(stderr, "forkwatch: /dev/null: %s\n",
+			strerror(-stdout_closed));
+		return 1;
+	}
 	r = options_parse(argc, argv, &w.cfg);
 	if (r >= 0)
-		return r;
+		return exit_status(r, 0);
+	/* Say so now rather than at the first event, or never on a quiet
+	 * machine. */
+	if (stdout_closed) {
+		fputs("forkwatch: standard output is closed\n", stderr);
+		return 1;
+	}
 	if (w.cfg.check)
-		return check_run(stdout);
+		return exit_status(check_run(stdout), 0);
 
 	/* Signals arrive on a descriptor, so the loop never races them;
 	 * a closed pipe shows as a write error. */
@@ -462,10 +539,9 @@ main(int argc, char **argv)
 	r = watch_loop(&w, sfd, duration_fd, stats_fd);
 	if (r < 0)
 		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
-	if (w.cfg.stats)
+	if (w.cfg.stats && !w.out_error)
 		stats_print(&w.stats, w.procs, stdout, w.cfg.json, now_ns(), true);
-	if (fflush(stdout) != 0 && errno != EPIPE)
-		r = -errno;
+	r = exit_status(r < 0 ? 1 : 0, w.out_error);
 
 	relayfork_monitor_unref(w.monitor);
 	relayfork_snapshot_free(w.snapshot);
@@ -478,5 +554,5 @@ main(int argc, char **argv)
 	if (stats_fd >= 0)
 		close(stats_fd);
 	close(sfd);
-	return r < 0 ? 1 : 0;
+	return r;
 }

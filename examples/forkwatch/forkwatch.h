@@ -114,8 +114,16 @@ void render_sync_clock(struct render *r);
 void render_event(struct render *r, const struct relayfork_event *ev,
 		  const struct proc *proc);
 void render_lost(struct render *r, const struct relayfork_event *ev);
-/* JSON string body (no quotes) for arbitrary bytes. */
+/* JSON string body (no quotes) for arbitrary bytes: always valid UTF-8. */
 void json_escape(FILE *out, const char *s, size_t len);
+/*
+ * Text that other processes chose (command lines, names, user names),
+ * for people: everything a terminal would act on, and every byte that
+ * is not valid UTF-8, as \xHH; a backslash as \\; forkwatch(1) says
+ * so.  Every piece of such text in the human output goes through here.
+ * Returns the characters written, for padding columns.
+ */
+size_t text_escape(FILE *out, const char *s, size_t len);
 
 /* stats.c: counts for -S and -q. */
 struct forker {

@@ -13,6 +13,14 @@
 #include "forkwatch.h"
 #include "parse-size.h"
 
+/*
+ * Summaries are for people and for scripts that sample: a dozen lines
+ * each, ten a second is already more than anyone reads.  Below that a
+ * timer would print summaries faster than events come (1e-9 printed
+ * tens of thousands a second) and take the time from the events.
+ */
+#define STATS_INTERVAL_MIN 0.1
+
 /* -e names, as library event masks; "thread" is not an event type. */
 static const struct {
 	const char *name;
@@ -196,7 +204,7 @@ options_usage(FILE *out)
 	      "      --no-color         no colours, even on a terminal\n"
 	      "  -S, --stats            print a summary at exit\n"
 	      "      --stats-interval SECONDS\n"
-	      "                         and one every SECONDS\n"
+	      "                         and one every SECONDS (at least 0.1)\n"
 	      "  -q, --quiet            no per-event lines; implies --stats\n"
 	      "Stopping:\n"
 	      "  -d, --duration SECONDS stop after this long\n"
@@ -305,6 +313,10 @@ options_parse(int argc, char **argv, struct config *cfg)
 				return usage_error("--stats-interval takes a "
 						   "number of seconds, not '%s'",
 						   optarg);
+			if (cfg->stats_interval < STATS_INTERVAL_MIN)
+				return usage_error("--stats-interval must be at "
+						   "least %g seconds, not '%s'",
+						   STATS_INTERVAL_MIN, optarg);
 			cfg->stats = true;
 			break;
 		case 'q':

@@ -216,14 +216,17 @@ print_process(FILE *out, const struct relayfork_event *ev,
 		fputs("(exited before it could be read)", out);
 		return;
 	}
-	if (proc->kthread)
-		fprintf(out, "[%s]", proc->comm);
-	else if (proc->cmdline)
-		fputs(proc->cmdline, out);
-	else if (proc->comm[0])
-		fputs(proc->comm, out);
-	else
+	if (proc->kthread) {
+		fputc('[', out);
+		text_escape(out, proc->comm, strlen(proc->comm));
+		fputc(']', out);
+	} else if (proc->cmdline) {
+		text_escape(out, proc->cmdline, strlen(proc->cmdline));
+	} else if (proc->comm[0]) {
+		text_escape(out, proc->comm, strlen(proc->comm));
+	} else {
 		fputs("?", out);
+	}
 }
 
 static void
@@ -241,7 +244,8 @@ render_human(struct render *r, const struct relayfork_event *ev,
 {
 	struct timespec wall = wall_time(r, ev->timestamp_ns);
 	const char *name = relayfork_event_type_name((int)ev->type);
-	char time_buf[16], info[64], user[32] = "-", dur[16] = "";
+	char time_buf[16], info[64], user_buf[32], dur[16] = "";
+	const char *user = "-";
 	/* Thread-level: the event of a thread, or of a main thread that
 	 * leaves before the others; the end of a process is the process's. */
 	bool thread = ((ev->flags & RELAYFORK_EVENT_F_THREAD) && !process_end(ev)) ||
@@ -251,14 +255,14 @@ render_human(struct render *r, const struct relayfork_event *ev,
 	pid_t ppid = event_ppid(ev, proc);
 	struct tm tm;
 	double life;
+	size_t width;
 
 	if (!r->header_done)
 		print_header(r);
 	localtime_r(&wall.tv_sec, &tm);
 	strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
 	if (proc && proc->uid_known)
-		snprintf(user, sizeof(user), "%s",
-			 user_name(proc->uid, user, sizeof(user)));
+		user = user_name(proc->uid, user_buf, sizeof(user_buf));
 	if (lifetime(ev, proc, &life))
 		snprintf(dur, sizeof(dur), "%.3fs", life);
 	describe(ev, info, sizeof(info));
@@ -270,62 +274,142 @@ render_human(struct render *r, const struct relayfork_event *ev,
 		fprintf(r->out, "%7d", (int)ppid);
 	else
 		fprintf(r->out, "%7s", "-");
-	fprintf(r->out, " %-6s %-10s %9s  %-26s ",
-		thread ? "thread" : (proc && proc->kthread ? "kernel" : "proc"),
-		user, dur, info);
+	fprintf(r->out, " %-6s ",
+		thread ? "thread" : (proc && proc->kthread ? "kernel" : "proc"));
+	/* User names come from the user database: anyone's text too. */
+	width = text_escape(r->out, user, strlen(user));
+	fprintf(r->out, "%*s %9s  %-26s ", width < 10 ? (int)(10 - width) : 0,
+		"", dur, info);
 	print_process(r->out, ev, proc);
 	fputc('\n', r->out);
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at p, and the code point
+ * it encodes; 0 where none begins.  Strictly RFC 3629: no overlong forms
+ * (C0, C1, E0 80-9F, F0 80-8F), no surrogates (ED A0-BF), nothing above
+ * U+10FFFF (F4 90-BF, F5-FF), no sequence cut short.  The bounds of the
+ * second byte are where each of those is decided.
+ */
+static size_t
+utf8_sequence(const unsigned char *p, size_t len, uint32_t *ret_cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	uint32_t cp;
+	size_t n, k;
+
+	if (p[0] < 0x80) {
+		*ret_cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (len < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	*ret_cp = cp;
+	return n;
+}
+
+/*
+ * What a terminal shows as text rather than acts on: not a C0 or C1
+ * control, not DEL, and not one of the characters that move other text
+ * about (line and paragraph separators, bidirectional controls: they
+ * can make a line say something else than its bytes).
+ */
+static bool
+printable(uint32_t cp)
+{
+	return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x061c &&
+	       cp != 0x200e && cp != 0x200f && !(cp >= 0x2028 && cp <= 0x202e) &&
+	       !(cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t
+text_escape(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, shown = 0, k;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_sequence(p + i, len - i, &cp);
+
+		if (n && printable(cp) && cp != '\\') {
+			i += n;
+			shown++;
+			continue;
+		}
+		fwrite(p + run, 1, i - run, out);
+		if (n && cp == '\\') {
+			fputs("\\\\", out);
+			shown += 2;
+		} else {
+			/* Every byte of a control character; a byte that
+			 * begins no character alone. */
+			n = n ? n : 1;
+			for (k = 0; k < n; k++)
+				fprintf(out, "\\x%02x", p[i + k]);
+			shown += 4 * n;
+		}
+		i += n;
+		run = i;
+	}
+	fwrite(p + run, 1, i - run, out);
+	return shown;
 }
 
 void
 json_escape(FILE *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	size_t i = 0, run = 0;
 
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n = 0;
+		uint32_t cp;
+		size_t n = utf8_sequence(p + i, len - i, &cp);
 
+		if (n && c >= 0x20 && c != 0x7f && c != '"' && c != '\\') {
+			i += n;
+			continue;
+		}
+		fwrite(p + run, 1, i - run, out);
 		if (c == '"' || c == '\\') {
 			fputc('\\', out);
 			fputc(c, out);
-			i++;
-			continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
+		} else {
+			/* A control character; or a byte that is not part
+			 * of valid UTF-8: the character of the same number
+			 * (Latin-1), as forkwatch(1) says. */
 			fprintf(out, "\\u%04x", c);
-			i++;
-			continue;
 		}
-		if (c < 0x80) {
-			fputc(c, out);
-			i++;
-			continue;
-		}
-		/* Pass valid UTF-8 through; other bytes become the
-		 * character of the same number (Latin-1). */
-		if ((c & 0xe0) == 0xc0 && c >= 0xc2)
-			n = 2;
-		else if ((c & 0xf0) == 0xe0)
-			n = 3;
-		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
-			n = 4;
-		if (n && i + n <= len) {
-			size_t k;
-
-			for (k = 1; k < n; k++)
-				if ((p[i + k] & 0xc0) != 0x80)
-					break;
-			if (k == n) {
-				fwrite(p + i, 1, n, out);
-				i += n;
-				continue;
-			}
-		}
-		fprintf(out, "\\u%04x", c);
 		i++;
+		run = i;
 	}
+	fwrite(p + run, 1, i - run, out);
 }
 
 static void

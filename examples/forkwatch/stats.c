@@ -178,9 +178,11 @@ stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
 
 			if (!procs_name(procs, top[i].pid, name, sizeof(name)))
 				snprintf(name, sizeof(name), "(exited)");
-			fprintf(out, "  %12llu %7d  %s\n",
-				(unsigned long long)top[i].forks, (int)top[i].pid,
-				name);
+			fprintf(out, "  %12llu %7d  ",
+				(unsigned long long)top[i].forks, (int)top[i].pid);
+			/* The name a process gave itself (PR_SET_NAME). */
+			text_escape(out, name, strlen(name));
+			fputc('\n', out);
 		}
 	}
 }
