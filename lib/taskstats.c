@@ -418,10 +418,8 @@ register_listener(struct relayfork_taskstats *ts)
 		}
 		if (answer < 0)
 			return answer;
-		if (answer == ANSWER_ACK) {
-			if (records) fprintf(stderr, "DEBUG records before ack: %u datagrams\n", ts->filled);
+		if (answer == ANSWER_ACK)
 			return 0;
-		}
 	}
 }
 
