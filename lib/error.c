@@ -48,7 +48,8 @@ relayfork_strerror(int error)
 		return "process events and per-task resource usage are only "
 		       "delivered to processes in the initial user and PID "
 		       "namespaces (the kernel ignores process-event "
-		       "subscriptions from containers without an error); run "
+		       "subscriptions from containers without an error and "
+		       "refuses taskstats listeners there with EINVAL); run "
 		       "this on the host, outside any user or PID namespace";
 	case ECONNREFUSED:
 		return "process events and per-task resource usage (taskstats) "

@@ -7,8 +7,8 @@
 
 _Static_assert(sizeof(struct relayfork_usage) == 256,
 	       "struct relayfork_usage is part of the ABI: 256 bytes");
-_Static_assert(__builtin_offsetof(struct relayfork_usage, reserved) == 192,
-	       "struct relayfork_usage: 64 reserved bytes at the end");
+_Static_assert(__builtin_offsetof(struct relayfork_usage, reserved) == 196,
+	       "struct relayfork_usage: 60 reserved bytes at the end");
 
 /* NLA_F_NESTED and NLA_F_NET_BYTEORDER are flags, not part of the type. */
 #define NLA_TYPE_BITS 0x3fffu
@@ -52,6 +52,7 @@ min_size(unsigned int version)
 		(u)->version = (s)->version;                                   \
 		(u)->pid = (pid_t)(s)->ac_pid;                                 \
 		(u)->tgid = (s)->version >= 12 ? (pid_t)(s)->ac_tgid : 0;      \
+		(u)->ppid = (pid_t)(s)->ac_ppid;                               \
 		(u)->uid = (s)->ac_uid;                                        \
 		(u)->gid = (s)->ac_gid;                                        \
 		(u)->exit_status = (int32_t)(s)->ac_exitcode;                  \

@@ -124,6 +124,8 @@ test_recorded_v13(void **state)
 	assert_int_equal(info.stats_len, KTS_SIZE_V13);
 	assert_false(info.aggregate);
 	assert_single(&u);
+	/* The capture program's pid in the guest. */
+	assert_int_equal(u.ppid, 103);
 	assert_reserved_zero(&u);
 }
 
@@ -140,6 +142,8 @@ test_recorded_v16(void **state)
 	assert_int_equal(u.version, 16);
 	assert_int_equal(info.stats_len, KTS_SIZE_V16);
 	assert_single(&u);
+	/* The capture program's pid on the host. */
+	assert_int_equal(u.ppid, 23155);
 	assert_reserved_zero(&u);
 	/* The precise CPU time, not the tick-sampled one. */
 	assert_int_equal(u.run_ns, 52527718);
@@ -178,7 +182,8 @@ test_versions_agree(void **state)
 }
 
 static void
-check_group(const unsigned char *msg, size_t len, uint32_t version)
+check_group(const unsigned char *msg, size_t len, uint32_t version,
+	    pid_t ppid)
 {
 	struct relayfork_usage u;
 	struct ts_decode_info info;
@@ -192,6 +197,8 @@ check_group(const unsigned char *msg, size_t len, uint32_t version)
 	assert_int_equal(u.exit_status, 0x500);
 	assert_string_equal(u.comm, "rf-ts-group");
 	assert_int_equal(u.uid, 0);
+	/* The same capture program forked it as the single one. */
+	assert_int_equal(u.ppid, ppid);
 	/* The main thread's own 10 ms, not the threads'. */
 	assert_in_range(u.run_ns, 10000000, 150000000);
 }
@@ -199,8 +206,8 @@ check_group(const unsigned char *msg, size_t len, uint32_t version)
 static void
 test_recorded_groups(void **state)
 {
-	check_group(ts_v13_group, sizeof(ts_v13_group), 13);
-	check_group(ts_v16_group, sizeof(ts_v16_group), 16);
+	check_group(ts_v13_group, sizeof(ts_v13_group), 13, 103);
+	check_group(ts_v16_group, sizeof(ts_v16_group), 16, 23155);
 }
 
 /* Both recordings in one datagram: two records, in order. */

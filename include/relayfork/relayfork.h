@@ -1031,9 +1031,13 @@ int relayfork_siginfo_get_fork(int code, int sender, int value,
  * counted (RELAYFORK_TASKSTATS_AGGREGATES).
  *
  * Records and the proc connector's events travel on different sockets:
- * a task's usage record is sent just before its EXIT event, but either
- * may be read first.  Match them by pid (and start time: pids are
- * reused), e.g. hold records by pid and settle each at its EXIT.
+ * either may be read first.  But the kernel queues a task's record (or
+ * drops it, counting the drop) before it sends the task's EXIT event, so
+ * a consumer that holds records by pid can settle each at its EXIT: when
+ * the EXIT is read, receive from this object until it returns 0, and
+ * the task's record has come, or a RELAYFORK_USAGE_LOST record that
+ * counts it.  Pids are reused fast: match on @pid and @ppid (or the
+ * start time), not the pid alone.
  *
  * Receiving records needs CAP_NET_ADMIN in the initial user namespace
  * and a process in the initial user, PID and network namespaces.  A
@@ -1099,7 +1103,8 @@ enum relayfork_usage_flags {
  *  - @comm is the task's name at exit.
  *  - pids are in the initial PID namespace; @tgid is 0 on kernels whose
  *    taskstats version is below 12.  @start_time_s has one-second
- *    resolution.
+ *    resolution: with pids reused quickly (pid_max 32768), @ppid
+ *    tells a child of one's own from a stranger that had its pid.
  *
  * Fields a kernel's version does not have are 0.
  */
@@ -1146,7 +1151,12 @@ struct relayfork_usage {
 	uint64_t lost;
 	/** The task's name at exit, NUL-terminated. */
 	char comm[32];
-	unsigned char reserved[64];
+	/**
+	 * The process's parent when the task exited (after any
+	 * reparenting), 0 when the kernel could not tell.
+	 */
+	pid_t ppid;
+	unsigned char reserved[60];
 };
 
 /** Counters, for relayfork_taskstats_get_counter(). */
