@@ -166,7 +166,7 @@ jobacct-smoke sh jobacct-smoke.sh examples/jobacct
 stress tests/test-stress
 taskstats-capture tests/taskstats-capture ts_v13
 "
-programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-tracker tests/test-forward tests/test-balance tests/test-api examples/forkwatch examples/jobacct tests/test-stress tests/test-taskstats-kernel"
+programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-tracker tests/test-forward tests/test-balance tests/test-api examples/forkwatch examples/jobacct tests/test-stress tests/test-taskstats-kernel tests/taskstats-capture"
 # Not stress by default: it wants more forks per second than TCG makes;
 # not taskstats-capture, which records the kernel's exit messages for
 default_tests="kernel monitor exits tracker forward balance api taskstats-kernel forkwatch-smoke jobacct-smoke"
