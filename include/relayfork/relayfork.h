@@ -834,6 +834,7 @@ relayfork_snapshot_free(struct relayfork_snapshot *snapshot);
  */
 
 struct relayfork_tracker;
+struct relayfork_taskstats;
 
 /** Flags for relayfork_tracker_new(). */
 enum relayfork_tracker_flags {
@@ -950,9 +951,12 @@ struct relayfork_tracker_totals {
 	uint64_t resyncs;
 	/** Summed over the members that ended. */
 	struct relayfork_member_usage usage;
-	/** 1 when every ended member has usage figures. */
+	/** 1 when every ended member has whole usage figures and no
+	 * taskstats record was lost (relayfork_tracker_set_taskstats()). */
 	uint32_t usage_complete;
 	uint32_t reserved;
+	/** taskstats records lost while following (whose, not known). */
+	uint64_t usage_lost;
 };
 
 /**
@@ -1027,6 +1031,41 @@ int relayfork_tracker_next(struct relayfork_tracker *tracker,
  */
 int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
 				 struct relayfork_member *ret_member);
+
+/**
+ * relayfork_tracker_set_taskstats() - take members' resource usage from
+ * the kernel's taskstats exit records.
+ * @ts: a source from relayfork_taskstats_new(), or NULL to stop.
+ *
+ * The tracker reads @ts itself.  Each task's record is summed into its
+ * process's member record (CPU times, run time, faults, I/O; the memory
+ * peak is the largest reported).  The kernel queues a task's record
+ * before its EXIT event, so at the exit that ends a member the tracker
+ * drains @ts first; the member's final record then carries
+ * RELAYFORK_MEMBER_F_USAGE when the task that ended it sent the last
+ * record summed and no record was lost meanwhile.  Records of every
+ * other process on the machine come too: call
+ * relayfork_tracker_drain_usage() whenever @ts's descriptor is readable,
+ * so that they do not fill its buffer.  A record read before its
+ * process's fork was handled (the two sockets are read in any order) is
+ * held, up to 256 processes, when its parent is a member.
+ *
+ * @ts stays the caller's: free it after the tracker, or after setting
+ * NULL here.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_tracker_set_taskstats(struct relayfork_tracker *tracker,
+				    struct relayfork_taskstats *ts);
+
+/**
+ * relayfork_tracker_drain_usage() - take every record waiting on the
+ * taskstats source.
+ *
+ * Return: how many were members' (or held for one), 0 without a source
+ * or when none was, -EINVAL, or the error of relayfork_taskstats_receive().
+ */
+int relayfork_tracker_drain_usage(struct relayfork_tracker *tracker);
 
 /**
  * relayfork_tracker_get_totals() - the job's counts and summed usage.
