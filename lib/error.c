@@ -20,9 +20,12 @@ kernel_before(int major, int minor)
 }
 
 /*
- * Every code explained here is one that only relayfork_monitor_start()
- * returns for that reason; other codes (a forwarder's EPERM, a handler's
- * EBUSY) get strerror(3)'s text.
+ * A code is explained only with a text that is true for every function
+ * that returns it: the setup failures of relayfork_monitor_start() and
+ * relayfork_taskstats_new(), which share their causes (kernel options,
+ * namespaces), and EPERM, whose text names both of its sources (taskstats
+ * needs CAP_NET_ADMIN; a forwarder may not signal a process).  Other
+ * codes (a handler's EBUSY) get strerror(3)'s text.
  */
 RELAYFORK_EXPORT const char *
 relayfork_strerror(int error)
@@ -37,18 +40,30 @@ relayfork_strerror(int error)
 
 	switch (error) {
 	case EPROTONOSUPPORT:
-		return "this kernel has no process events connector: it needs "
-		       "CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y; boot a "
-		       "kernel built with them";
+		return "this kernel lacks the interface: process events need "
+		       "CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y, per-task "
+		       "resource usage (taskstats) needs CONFIG_TASKSTATS=y; "
+		       "boot a kernel built with them";
 	case EOPNOTSUPP:
-		return "process events are only delivered to processes in the "
-		       "initial user and PID namespaces (the kernel ignores "
-		       "subscriptions from containers without an error); run "
+		return "process events and per-task resource usage are only "
+		       "delivered to processes in the initial user and PID "
+		       "namespaces (the kernel ignores process-event "
+		       "subscriptions from containers without an error and "
+		       "refuses taskstats listeners there with EINVAL); run "
 		       "this on the host, outside any user or PID namespace";
 	case ECONNREFUSED:
-		return "the process events connector exists only in the "
-		       "initial network namespace; run this on the host's "
-		       "network namespace (for example with nsenter -t 1 -n)";
+		return "process events and per-task resource usage (taskstats) "
+		       "exist only in the initial network namespace; run this "
+		       "in the host's network namespace (for example with "
+		       "nsenter -t 1 -n)";
+	case EPERM:
+		return "operation not permitted: receiving per-task resource "
+		       "usage (taskstats) needs CAP_NET_ADMIN in the initial "
+		       "user namespace; run as root on the host or grant the "
+		       "capability (setcap cap_net_admin+ep PROGRAM). Without "
+		       "it a process tracker still follows processes, but "
+		       "records no per-process CPU time, memory or I/O. (From "
+		       "a forwarder: this process may not signal that one.)";
 	case EACCES:
 		/* Since 6.6 any user may listen: the advice would be false. */
 		if (kernel_before(6, 6))

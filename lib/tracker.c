@@ -20,47 +20,13 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "pidmap.h"
 #include "procfs.h"
 #include "snapshot.h"
+#include "tracker.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-#define NONE UINT32_MAX
-
-struct slot {
-	struct relayfork_member rec;
-	/* Events stamped before this are older than what the member's
-	 * record says (it was read from /proc then). */
-	uint64_t since_ns;
-	uint32_t next_free;
-};
-
-struct relayfork_tracker {
-	unsigned int flags;
-	struct slot *slots;
-	uint32_t nslots, free_slot;
-	struct pidmap live;		/* pid -> slot of a live member */
-	uint64_t next_id;
-	/* Events older than the last resync are ignored. */
-	uint64_t since_ns;
-	bool lossy;			/* events lost while following */
-	bool resyncing;			/* EMPTY waits until /proc is read */
-	/* A child subreaper (RELAYFORK_TRACKER_SUBREAPER): orphans of the
-	 * job become this process's children; those that started after
-	 * the job did are its members. */
-	pid_t subreaper;
-	uint64_t first_spawn_ns;
-	bool threads_known;
-	uint64_t ended_with_usage;
-	struct relayfork_tracker_totals totals;
-	/* What relayfork_tracker_next() returns, in order: a ring that
-	 * grows when full and never shrinks. */
-	struct relayfork_tracker_event *queue;
-	size_t qhead, qlen, qcap;
-};
 
 RELAYFORK_EXPORT int
 relayfork_tracker_new(unsigned int flags, struct relayfork_tracker **ret)
@@ -87,6 +53,7 @@ relayfork_tracker_free(struct relayfork_tracker *t)
 	if (!t)
 		return NULL;
 	pidmap_free(&t->live);
+	tracker_usage_free(t);
 	free(t->slots);
 	free(t->queue);
 	free(t);
@@ -136,8 +103,8 @@ relayfork_tracker_next(struct relayfork_tracker *t,
 	return 1;
 }
 
-static struct slot *
-find(struct relayfork_tracker *t, pid_t pid)
+struct slot *
+tracker_find(struct relayfork_tracker *t, pid_t pid)
 {
 	uint32_t *i = pidmap_get(&t->live, pid);
 
@@ -194,6 +161,7 @@ join(struct relayfork_tracker *t, pid_t pid, const struct slot *parent,
 	}
 	t->totals.joined++;
 	t->totals.live++;
+	tracker_usage_joined(t, s);
 	return s;
 }
 
@@ -225,9 +193,9 @@ usage_add(struct relayfork_member_usage *sum,
 /* A member ends: its final record goes out, and the job may be empty. */
 static bool
 end(struct relayfork_tracker *t, struct slot *s, uint64_t end_ns, int32_t status,
-    bool known)
+    bool known, pid_t last_task)
 {
-	struct slot *parent = find(t, s->rec.ppid);
+	struct slot *parent = tracker_find(t, s->rec.ppid);
 	uint32_t i = (uint32_t)(s - t->slots);
 	bool ok;
 
@@ -241,6 +209,7 @@ end(struct relayfork_tracker *t, struct slot *s, uint64_t end_ns, int32_t status
 	/* Its parent ended before it: it was reparented. */
 	if (s->rec.parent_id && (!parent || parent->rec.id != s->rec.parent_id))
 		s->rec.flags |= RELAYFORK_MEMBER_F_REPARENTED;
+	tracker_usage_settle(t, s, known ? last_task : 0);
 	t->totals.ended++;
 	t->totals.live--;
 	if (known && status != 0)
@@ -277,12 +246,12 @@ on_fork(struct relayfork_tracker *t, const struct relayfork_event *ev)
 	struct slot *parent, *s;
 
 	if (ev->flags & RELAYFORK_EVENT_F_THREAD) {
-		s = find(t, ev->tgid);
+		s = tracker_find(t, ev->tgid);
 		if (s && ev->timestamp_ns >= s->since_ns)
 			s->rec.threads++;
 		return 0;
 	}
-	s = find(t, ev->pid);
+	s = tracker_find(t, ev->pid);
 	if (s) {
 		/* A root's own fork, seen after it joined: its real start. */
 		if ((s->rec.flags & RELAYFORK_MEMBER_F_ROOT) &&
@@ -291,7 +260,7 @@ on_fork(struct relayfork_tracker *t, const struct relayfork_event *ev)
 			s->rec.start_ns = ev->timestamp_ns;
 		return 0;
 	}
-	parent = find(t, ev->u.fork.parent_tgid);
+	parent = tracker_find(t, ev->u.fork.parent_tgid);
 	if (!parent || ev->timestamp_ns < parent->since_ns)
 		return 0;
 	s = join(t, ev->pid, parent, 0);
@@ -304,12 +273,19 @@ on_fork(struct relayfork_tracker *t, const struct relayfork_event *ev)
 static int
 on_exit_event(struct relayfork_tracker *t, const struct relayfork_event *ev)
 {
-	struct slot *s = find(t, ev->tgid);
+	struct slot *s = tracker_find(t, ev->tgid);
 
 	if (!s || ev->timestamp_ns < s->since_ns ||
 	    !(ev->flags & RELAYFORK_EVENT_F_PROCESS_END))
 		return 0;
-	return end(t, s, ev->timestamp_ns, ev->u.exit.status, true) ? 0 : -ENOMEM;
+	/* The kernel queued the last task's usage record before this
+	 * event: take it (and anything before it) now. */
+	tracker_usage_drain(t);
+	s = tracker_find(t, ev->tgid);
+	if (!s)
+		return 0;
+	return end(t, s, ev->timestamp_ns, ev->u.exit.status, true, ev->pid)
+		       ? 0 : -ENOMEM;
 }
 
 /* The record of a process that joins from /proc. */
@@ -425,9 +401,9 @@ join_descendants(struct relayfork_tracker *t, const struct listed *all,
 			struct slot *parent, *s;
 			uint32_t extra = 0;
 
-			if (find(t, all[i].pid))
+			if (tracker_find(t, all[i].pid))
 				continue;
-			parent = find(t, all[i].ppid);
+			parent = tracker_find(t, all[i].ppid);
 			if (!parent && orphan_of_job(t, &all[i]))
 				extra = RELAYFORK_MEMBER_F_REPARENTED;
 			else if (!parent)
@@ -482,7 +458,7 @@ resync(struct relayfork_tracker *t)
 		if (l && same_start(l->start_ns, s->rec.start_ns,
 				    procfs_clock_resolution(&clock)))
 			continue;
-		if (!end(t, s, now, 0, false)) {
+		if (!end(t, s, now, 0, false, 0)) {
 			free(all);
 			t->resyncing = false;
 			return -ENOMEM;
@@ -527,17 +503,17 @@ relayfork_tracker_handle(struct relayfork_tracker *t,
 	case RELAYFORK_EVENT_EXIT:
 		return on_exit_event(t, ev);
 	case RELAYFORK_EVENT_EXEC:
-		s = find(t, ev->tgid);
+		s = tracker_find(t, ev->tgid);
 		if (s && ev->timestamp_ns >= s->since_ns)
 			read_comm(s);
 		return 0;
 	case RELAYFORK_EVENT_COMM:
-		s = find(t, ev->tgid);
+		s = tracker_find(t, ev->tgid);
 		if (s && ev->pid == ev->tgid && ev->timestamp_ns >= s->since_ns)
 			memcpy(s->rec.comm, ev->u.comm.comm, sizeof(s->rec.comm));
 		return 0;
 	case RELAYFORK_EVENT_UID:
-		s = find(t, ev->tgid);
+		s = tracker_find(t, ev->tgid);
 		if (s && ev->timestamp_ns >= s->since_ns)
 			s->rec.uid = ev->u.uid.ruid;
 		return 0;
@@ -559,7 +535,7 @@ relayfork_tracker_add(struct relayfork_tracker *t, pid_t pid)
 
 	return_if_fail(t, -EINVAL);
 	return_if_fail(pid > 0, -EINVAL);
-	if (find(t, pid))
+	if (tracker_find(t, pid))
 		return -EEXIST;
 	r = list_processes(&snap, &all, &n);
 	if (r < 0)
@@ -669,7 +645,7 @@ relayfork_tracker_get_member(struct relayfork_tracker *t, pid_t pid,
 	struct slot *s;
 
 	return_if_fail(t && ret, -EINVAL);
-	s = find(t, pid);
+	s = tracker_find(t, pid);
 	if (!s)
 		return -ENOENT;
 	*ret = s->rec;
@@ -682,6 +658,7 @@ relayfork_tracker_get_totals(struct relayfork_tracker *t,
 {
 	return_if_fail(t && ret, -EINVAL);
 	*ret = t->totals;
-	ret->usage_complete = t->ended_with_usage == t->totals.ended;
+	ret->usage_complete = t->ended_with_usage == t->totals.ended &&
+			      t->totals.usage_lost == 0;
 	return 0;
 }

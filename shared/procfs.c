@@ -155,6 +155,16 @@ procfs_read_status(int dirfd, struct procfs_status *ret)
 	return ret->found ? 0 : -ESRCH;
 }
 
+bool
+procfs_alive(int dirfd)
+{
+	struct procfs_stat st;
+
+	if (procfs_read_stat(dirfd, "stat", &st) < 0)
+		return false;
+	return (st.state != 'Z' && st.state != 'X') || st.num_threads > 1;
+}
+
 static uint64_t
 clock_ns(clockid_t id)
 {
@@ -204,19 +214,39 @@ procfs_clock_resolution(const struct procfs_clock *clock)
 }
 
 int
-procfs_namespace_is_initial(const char *kind)
+procfs_read_namespace(int dirfd, const char *kind,
+		      struct procfs_namespace *ret)
 {
-	char path[64];
+	char name[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
-	if (stat(path, &st) < 0)
-		return -errno;
+	snprintf(name, sizeof(name), "ns/%s", kind);
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	ret->dev = st.st_dev;
+	ret->ino = st.st_ino;
+	return 0;
+}
+
+int
+procfs_namespace_is_initial(const char *kind)
+{
+	struct procfs_namespace ns;
+	ino_t initial;
+	int dirfd, r;
+
 	if (strcmp(kind, "user") == 0)
-		return st.st_ino == PROC_USER_INIT_INO;
-	if (strcmp(kind, "pid") == 0)
-		return st.st_ino == PROCFS_PID_INIT_INO;
-	return -EINVAL;
+		initial = PROC_USER_INIT_INO;
+	else if (strcmp(kind, "pid") == 0)
+		initial = PROCFS_PID_INIT_INO;
+	else
+		return -EINVAL;
+	dirfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	r = procfs_read_namespace(dirfd, kind, &ns);
+	close(dirfd);
+	return r < 0 ? r : ns.ino == initial;
 }
 
 int

@@ -69,6 +69,15 @@ int procfs_read_stat(int dirfd, const char *name, struct procfs_stat *ret);
 int procfs_read_status(int dirfd, struct procfs_status *ret);
 
 /*
+ * Has the process a /proc/PID descriptor refers to not exited?  Such a
+ * descriptor stays bound to its process: once that is gone nothing can
+ * be read through it, even if the pid is reused.  A zombie main thread
+ * counts as alive while other threads of its process live on.  For
+ * kernels without pidfds (and valgrind), where a pidfd would tell.
+ */
+bool procfs_alive(int dirfd);
+
+/*
  * Start times in /proc count clock ticks after boot (CLOCK_BOOTTIME);
  * the proc connector stamps events with CLOCK_MONOTONIC.  The offset
  * between the two grows with every suspend: refresh it now and then.
@@ -89,6 +98,22 @@ uint64_t procfs_clock_resolution(const struct procfs_clock *clock);
 
 /* CLOCK_MONOTONIC now, in ns. */
 uint64_t procfs_now_ns(void);
+
+/* A namespace, as /proc/PID/ns/KIND names it: equal dev and ino, the
+ * same namespace. */
+struct procfs_namespace {
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * The namespace of kind "user", "pid", ... of the process a /proc/PID
+ * descriptor refers to.  Another user's process needs the right to
+ * ptrace-read it (PTRACE_MODE_READ_FSCREDS).  0, -ESRCH (gone), or a
+ * negative errno such as -EACCES.
+ */
+int procfs_read_namespace(int dirfd, const char *kind,
+			  struct procfs_namespace *ret);
 
 /*
  * Is this process in the initial user ("user") or PID ("pid")

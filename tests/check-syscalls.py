@@ -4,15 +4,20 @@
 allows: a call outside it would fail with EPERM under systemd, or kill
 the daemon, and nothing else would tell.
 
-The daemon runs under strace(1) through what it does in service:
-mount, a registration, a forwarded fork, a signal change, the stats, a
-crash (SIGKILL), then a start that detaches the dead mount and restores
-the registration from the state file, and a clean stop.  The unit's
+The daemon runs under strace(1) through what it does in service, with
+-u: mount, a registration by root, one by another user (its
+credentials read at open, its target held by a pidfd), one past that
+user's limit, a last line applied at close, a forwarded fork, a signal
+change, the stats, a uid change that revokes a registration, a crash
+(SIGKILL), then a start that detaches the dead mount and restores the
+registrations from the state file (the user's checked again), and a
+clean stop.  The unit's
 filter is expanded with `systemd-analyze syscall-filter`.
 
 Usage: check-syscalls.py RELAYFORKD UNIT-FILE.  Exits 77 without
 strace, systemd-analyze, root or /dev/fuse.
 """
+import errno
 import os
 import re
 import select
@@ -98,11 +103,13 @@ def write(path, text):
 
 
 def traced_daemon(daemon, mnt, log, tracelog):
-    """relayforkd under strace; (strace's process, the daemon's pid)."""
+    """relayforkd -u under strace; (strace's process, the daemon's
+    pid)."""
     with open(log, 'a') as err:
         tracer = subprocess.Popen(
             ['strace', '-f', '-qq', '-o', tracelog, '--', daemon, '-v',
-             '-m', mnt], stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+             '-u', '--max-per-user', '2', '-m', mnt],
+            stdin=subprocess.DEVNULL, stdout=err, stderr=err)
 
     def pid():
         # The daemon's pid starts the trace's first line, its execve.
@@ -137,6 +144,61 @@ def receiver():
     return pid, r
 
 
+# A user other than root, for the permission model's calls.
+USER = 4284
+
+
+def user_process(root_later):
+    """A process of USER that waits; with root_later it keeps root as its
+    saved uid and becomes wholly root when its pipe is written to.
+    (pid, write end or None)."""
+    r, w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.close(ready_r)
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGRTMIN])
+        os.setgroups([])
+        os.setresgid(USER, USER, USER)
+        os.setresuid(USER, USER, 0 if root_later else USER)
+        os.write(ready_w, b'r')
+        os.read(r, 1)
+        if root_later:
+            os.setresuid(0, 0, 0)
+        while True:
+            signal.pause()
+    os.close(r)
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b'r'
+    os.close(ready_r)
+    if not root_later:
+        os.close(w)
+        w = None
+    return pid, w
+
+
+def write_as_user(path, text):
+    """Write text as USER, the file closed after: 0 or the errno."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.setgroups([])
+            os.setresgid(USER, USER, USER)
+            os.setresuid(USER, USER, USER)
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+        except OSError as e:
+            code = e.errno
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def fork_and_reap():
     pid = os.fork()
     if pid == 0:
@@ -154,16 +216,34 @@ def used(tracelog):
     return names
 
 
-def session(daemon, mnt, work, rx, rfd):
+def session(daemon, mnt, work, rx, rfd, users):
     calls = set()
     log = os.path.join(work, 'log')
+    processes = os.path.join(mnt, 'processes')
 
     tracer, pid = traced_daemon(daemon, mnt, log,
                                 os.path.join(work, 'trace1'))
-    write(os.path.join(mnt, 'processes'), '%d\n' % rx)
+    write(processes, '%d\n' % rx)
+    switching, go = user_process(True)
+    kept, _ = user_process(False)
+    other, _ = user_process(False)
+    users += [switching, kept, other]
+    for text, expect in (('%d\n' % switching, 0),
+                         ('%d %d\n' % (kept, other), errno.EDQUOT),
+                         # No newline: applied at close.
+                         ('%d' % kept, 0)):
+        r = write_as_user(processes, text)
+        if r != expect:
+            sys.exit('writing %r as uid %d: %s, not %s' % (
+                text, USER, os.strerror(r), os.strerror(expect)))
     child = fork_and_reap()
     open(os.path.join(mnt, 'stats')).read()
     write(os.path.join(mnt, 'signal'), '%d\n' % signal.SIGRTMIN)
+    # Wholly root now: its registrant may no longer signal it.
+    os.write(go, b'g')
+    os.close(go)
+    wait_for(lambda: 'revoked %d' % switching in open(log).read(),
+             'the revocation')
     # A crash: the mount stays, dead, and the registration in the file.
     os.kill(pid, signal.SIGKILL)
     tracer.wait()
@@ -171,12 +251,12 @@ def session(daemon, mnt, work, rx, rfd):
 
     tracer, pid = traced_daemon(daemon, mnt, log,
                                 os.path.join(work, 'trace2'))
-    processes = open(os.path.join(mnt, 'processes')).read()
+    listed = open(processes).read()
     os.kill(pid, signal.SIGTERM)
     tracer.wait()
     calls |= used(os.path.join(work, 'trace2'))
-    if processes != '%d \n' % rx:
-        sys.exit('not restored after the crash: %r' % processes)
+    if listed != '%d %d \n' % (rx, kept):
+        sys.exit('not restored after the crash: %r' % listed)
 
     got = b''
     while b'\n%d\n' % child not in b'\n' + got and \
@@ -203,13 +283,17 @@ def main():
     allow = allowed(unit)
 
     work = tempfile.mkdtemp(prefix='relayforkd-test-')
+    # The other user reaches the mount through it.
+    os.chmod(work, 0o755)
     mnt = os.path.join(work, 'mnt')
     rx, rfd = receiver()
+    users = []
     try:
-        calls = session(daemon, mnt, work, rx, rfd)
+        calls = session(daemon, mnt, work, rx, rfd, users)
     finally:
-        os.kill(rx, signal.SIGKILL)
-        os.waitpid(rx, 0)
+        for p in [rx] + users:
+            os.kill(p, signal.SIGKILL)
+            os.waitpid(p, 0)
         os.close(rfd)
         for _ in range(4):
             if subprocess.run(['umount', '-l', mnt],

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -179,6 +180,41 @@ test_read_self(void **state)
 	assert_int_equal(procfs_namespace_is_initial("net"), -EINVAL);
 }
 
+/* Namespaces and liveness through a /proc/PID descriptor. */
+static void
+test_namespace_and_alive(void **state)
+{
+	struct procfs_namespace ns;
+	struct procfs_stat st;
+	struct stat self;
+	int dirfd = procfs_open_pid(getpid());
+	pid_t child;
+
+	assert_true(dirfd >= 0);
+	assert_int_equal(procfs_read_namespace(dirfd, "user", &ns), 0);
+	assert_int_equal(stat("/proc/self/ns/user", &self), 0);
+	assert_true(ns.dev == self.st_dev && ns.ino == self.st_ino);
+	assert_int_equal(procfs_read_namespace(dirfd, "nothing", &ns), -ESRCH);
+	assert_true(procfs_alive(dirfd));
+	close(dirfd);
+
+	/* A zombie has exited. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	dirfd = procfs_open_pid(child);
+	assert_true(dirfd >= 0);
+	do {
+		assert_int_equal(procfs_read_stat(dirfd, "stat", &st), 0);
+	} while (st.state != 'Z' && usleep(1000) == 0);
+	assert_false(procfs_alive(dirfd));
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* Reaped: the descriptor reads nothing, even if the pid comes back. */
+	assert_false(procfs_alive(dirfd));
+	close(dirfd);
+}
+
 static void
 test_size(void **state)
 {
@@ -211,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_nspid),
 		cmocka_unit_test(test_cgroup2),
 		cmocka_unit_test(test_read_self),
+		cmocka_unit_test(test_namespace_and_alive),
 		cmocka_unit_test(test_size),
 	};
 

@@ -14,9 +14,11 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <cmocka.h>
 
@@ -54,6 +56,7 @@ struct daemon {
 static struct {
 	pid_t pid;
 	char dir[64], parent[64], state[96];
+	bool group; /* a group's, stopped by its teardown */
 } running[16];
 
 /* Undo mountinfo's octal escapes (\040 space, \011 tab, \012 newline,
@@ -154,13 +157,15 @@ remove_leftovers(const char *dir, const char *parent, const char *state)
 		rmdir(parent);
 }
 
+/* Stop the daemons left running and remove what they left (a test's
+ * only, or a group's too). */
 static void
-stop_leftover_daemons(void)
+stop_daemons(bool all)
 {
 	unsigned int i;
 
 	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
-		if (!running[i].dir[0])
+		if (!running[i].dir[0] || (running[i].group && !all))
 			continue;
 		if (running[i].pid) {
 			kill(running[i].pid, SIGKILL);
@@ -169,8 +174,15 @@ stop_leftover_daemons(void)
 		remove_leftovers(running[i].dir, running[i].parent,
 				 running[i].state);
 		running[i].pid = 0;
+		running[i].group = false;
 		running[i].dir[0] = '\0';
 	}
+}
+
+static void
+stop_leftover_daemons(void)
+{
+	stop_daemons(true);
 }
 
 /* on: d runs (on its mount point); off: it has exited, but its mount
@@ -187,6 +199,9 @@ track(struct daemon *d, bool on)
 		for (i = 0; i < n && running[i].dir[0]; i++)
 			;
 	assert_true(i < n);
+	/* A new entry is a test's until daemon_mark_group(). */
+	if (!running[i].dir[0])
+		running[i].group = false;
 	running[i].pid = on ? d->pid : 0;
 	snprintf(running[i].dir, sizeof(running[i].dir), "%s", d->dir);
 	snprintf(running[i].parent, sizeof(running[i].parent), "%s", d->parent);
@@ -202,6 +217,7 @@ untrack(struct daemon *d)
 		if (running[i].dir[0] && strcmp(running[i].dir, d->dir) == 0) {
 			assert_int_equal(running[i].pid, 0);
 			running[i].dir[0] = '\0';
+			running[i].group = false;
 		}
 }
 
@@ -351,21 +367,39 @@ daemon_stop(struct daemon *d)
 	daemon_stop_with(d, SIGTERM);
 }
 
+/*
+ * Write all of len bytes as stdio does: a short write is followed by
+ * another with the rest.  0 or -errno of the write that failed.
+ */
+static int
+write_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Open, write, close: the write's error, or close's (the processes
+ * file applies an incomplete last line at close). */
 static int
 write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-	int r = 0;
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
+	r = write_all(fd, text, strlen(text));
+	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	else if ((size_t)n != strlen(text))
-		r = -EIO;
-	close(fd);
 	return r;
 }
 
@@ -373,7 +407,7 @@ write_file(const char *path, const char *text)
 static const char *
 read_file(const char *path)
 {
-	static char buf[8192];
+	static char buf[65536];
 	size_t len = 0;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -402,6 +436,24 @@ log_count(const struct daemon *d, const char *prefix)
 	free(line);
 	fclose(f);
 	return n;
+}
+
+/* Does the daemon's log have a line containing text? */
+static bool
+log_has(const struct daemon *d, const char *text)
+{
+	FILE *f = fopen(d->log, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = strstr(line, text) != NULL;
+	free(line);
+	fclose(f);
+	return found;
 }
 
 /* Wait up to ms until the log has count lines starting with prefix. */
@@ -507,11 +559,21 @@ free_pid(void)
 	return -1;
 }
 
+static void
+daemon_mark_group(const struct daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i].dir[0] && strcmp(running[i].dir, d->dir) == 0)
+			running[i].group = true;
+}
+
 /* After each test that starts its own daemons: what a failed one left. */
 static int
 cleanup_leftovers(void **state)
 {
-	stop_leftover_daemons();
+	stop_daemons(false);
 	return 0;
 }
 
@@ -521,6 +583,7 @@ group_setup(void **state)
 	struct daemon *d = calloc(1, sizeof(*d));
 
 	daemon_start_at(d, NULL);
+	daemon_mark_group(d);
 	*state = d;
 	return 0;
 }
@@ -531,6 +594,7 @@ group_setup_user_writes(void **state)
 	struct daemon *d = calloc(1, sizeof(*d));
 
 	daemon_start_at(d, "--allow-user-writes");
+	daemon_mark_group(d);
 	*state = d;
 	return 0;
 }
@@ -719,10 +783,13 @@ test_bad_writes_change_nothing(void **state)
 	/* A pid no process has. */
 	snprintf(text, sizeof(text), "%d", (int)free_pid());
 	assert_int_equal(write_file(d->processes, text), -ESRCH);
-	/* One bad request spoils the whole write. */
-	snprintf(text, sizeof(text), "%d\n%d\n", (int)getpid(), (int)free_pid());
+	/* One bad request spoils its whole line. */
+	snprintf(text, sizeof(text), "%d %d\n", (int)getpid(), (int)free_pid());
 	assert_int_equal(write_file(d->processes, text), -ESRCH);
-	snprintf(text, sizeof(text), "-%d\nxyz\n", (int)a);
+	snprintf(text, sizeof(text), "-%d xyz\n", (int)a);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+	/* A pid twice in a line. */
+	snprintf(text, sizeof(text), "%d -%d\n", (int)a, (int)a);
 	assert_int_equal(write_file(d->processes, text), -EINVAL);
 	assert_string_equal(read_file(d->processes), before);
 
@@ -1080,6 +1147,9 @@ test_options(void **state)
 	assert_int_equal(run_options("--signal abc"), 2);
 	assert_int_equal(run_options("-m relative/path"), 2);
 	assert_int_equal(run_options("extra-argument"), 2);
+	assert_int_equal(run_options("--max-per-user 0"), 2);
+	assert_int_equal(run_options("--max-targets x"), 2);
+	assert_int_equal(run_options("--max-targets 99999999999"), 2);
 }
 
 /*
@@ -1154,22 +1224,1102 @@ test_buffer_sizes(void **state)
 	}
 }
 
-/* Does the daemon's log have a line containing text? */
-static bool
-log_has(const struct daemon *d, const char *text)
-{
-	FILE *f = fopen(d->log, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+/*
+ * Processes a test started, killed and reaped after it (by
+ * test_teardown()), even when it failed.
+ */
+static pid_t children[1024];
 
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0)
-		found = strstr(line, text) != NULL;
-	free(line);
+static void
+track_child(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (!children[i]) {
+			children[i] = pid;
+			return;
+		}
+	fail_msg("too many children");
+}
+
+/* Kill and reap pid, a tracked child. */
+static void
+kill_child(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+static void remove_helper(void);
+static bool file_has(const char *path, const char *text);
+
+/* After every test of the groups that start daemons of their own: what
+ * a failed test left behind goes. */
+static int
+test_teardown(void **state)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+		if (children[i])
+			kill_child(children[i]);
+	stop_daemons(false);
+	remove_helper();
+	return 0;
+}
+
+/* Become user uid (its own group, no others). */
+static int
+become(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+write_text_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write_all(fd, text, strlen(text));
+	close(fd);
+	return r;
+}
+
+/*
+ * As user uid, enter a user namespace of its own and be its root, with
+ * every capability there (what `unshare -Ur` does).
+ */
+static int
+enter_userns(uid_t uid)
+{
+	char map[64];
+
+	/* The uid change made the process undumpable: its /proc files,
+	 * uid_map among them, would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_text_file("/proc/self/setgroups", "deny") < 0 ||
+	    write_text_file("/proc/self/uid_map", map) < 0 ||
+	    write_text_file("/proc/self/gid_map", map) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * write_file() as user uid, in a user namespace of its own if userns:
+ * 0 or -errno.
+ */
+static int
+write_as(uid_t uid, bool userns, const char *path, const char *text)
+{
+	pid_t child = fork();
+	int status;
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		int r;
+
+		if (become(uid) < 0 || (userns && enter_userns(uid) < 0))
+			_exit(200);
+		r = write_file(path, text);
+		_exit(r < 0 ? -r : 0);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 200);
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * A process of user uid (root for 0) that blocks the signal and waits,
+ * tracked; returns once it runs as that user.
+ */
+static pid_t
+spawn_process(uid_t uid)
+{
+	pid_t parent = getpid(), pid;
+	int ready[2];
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(ready[0]);
+		if (uid && become(uid) < 0)
+			_exit(1);
+		/* After the uid change, which clears the setting. */
+		die_with_parent(parent);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	track_child(pid);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+/* "%d %d ... \n", the processes file's listing of these pids. */
+static const char *
+listing(const pid_t *pids, int n)
+{
+	static char buf[8192];
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d ",
+					(int)pids[i]);
+	snprintf(buf + len, sizeof(buf) - len, "\n");
+	return buf;
+}
+
+/* A counter's value in the stats file. */
+static unsigned long long
+stats_counter(const struct daemon *d, const char *name)
+{
+	const char *stats = read_file(d->stats), *p;
+	unsigned long long v = 0;
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s ", name);
+	p = strstr(stats, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "%llu", &v), 1);
+	return v;
+}
+
+/*
+ * A setuid-root program of the test's own, built once with cc(1) into a
+ * directory of its own, removed at exit:
+ *   helper write TEXT   writes TEXT to its standard error; exits with
+ *                       write's errno (0 when it succeeded);
+ *   helper hold FD      becomes root wholly (real, effective and saved
+ *                       uid), writes -1 to FD, then the child pid of each
+ *                       forwarded signal it receives (its mask, inherited,
+ *                       blocks SIGRTMIN), until its parent is gone.
+ */
+static const char helper_source[] =
+	"#include <errno.h>\n"
+	"#include <signal.h>\n"
+	"#include <stdlib.h>\n"
+	"#include <string.h>\n"
+	"#include <time.h>\n"
+	"#include <unistd.h>\n"
+	"int main(int argc, char **argv) {\n"
+	"	if (argc == 3 && strcmp(argv[1], \"write\") == 0) {\n"
+	"		size_t len = strlen(argv[2]);\n"
+	"		ssize_t n = write(2, argv[2], len);\n"
+	"		return n < 0 ? errno : (size_t)n == len ? 0 : 255;\n"
+	"	}\n"
+	"	if (argc == 3 && strcmp(argv[1], \"hold\") == 0) {\n"
+	"		struct timespec ts = { 0, 100000000 };\n"
+	"		pid_t parent = getppid();\n"
+	"		int fd = atoi(argv[2]), v = -1;\n"
+	"		sigset_t set;\n"
+	"		siginfo_t si;\n"
+	"		if (setresuid(0, 0, 0) < 0)\n"
+	"			return 1;\n"
+	"		sigemptyset(&set);\n"
+	"		sigaddset(&set, SIGRTMIN);\n"
+	"		sigprocmask(SIG_BLOCK, &set, NULL);\n"
+	"		if (write(fd, &v, sizeof(v)) != sizeof(v))\n"
+	"			return 2;\n"
+	"		while (getppid() == parent) {\n"
+	"			if (sigtimedwait(&set, &si, &ts) < 0)\n"
+	"				continue;\n"
+	"			v = si.si_value.sival_int;\n"
+	"			if (si.si_code == SI_ASYNCIO &&\n"
+	"			    write(fd, &v, sizeof(v)) != sizeof(v))\n"
+	"				return 3;\n"
+	"		}\n"
+	"		return 0;\n"
+	"	}\n"
+	"	return 100;\n"
+	"}\n";
+
+static char helper_dir[64], helper_src[96], helper_path[96];
+
+/* A setuid-root program must not outlive the test that needs it: this
+ * runs after each test, at exit, and from a signal handler (meson's
+ * SIGTERM at a timeout), so it calls only async-signal-safe functions. */
+static void
+remove_helper(void)
+{
+	if (!helper_dir[0])
+		return;
+	unlink(helper_path);
+	unlink(helper_src);
+	rmdir(helper_dir);
+	helper_dir[0] = helper_path[0] = '\0';
+}
+
+static void
+remove_helper_and_die(int sig)
+{
+	remove_helper();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The helper's path; skips the test where it cannot be built. */
+static const char *
+setuid_helper(void)
+{
+	char cmd[320];
+	struct statvfs vfs;
+	FILE *f;
+
+	if (helper_path[0])
+		return helper_path;
+	strcpy(helper_dir, "/tmp/relayforkd-helper-XXXXXX");
+	assert_non_null(mkdtemp(helper_dir));
+	/* The users run it. */
+	assert_int_equal(chmod(helper_dir, 0755), 0);
+	snprintf(helper_src, sizeof(helper_src), "%s/helper.c", helper_dir);
+	snprintf(helper_path, sizeof(helper_path), "%s/helper", helper_dir);
+	f = fopen(helper_src, "we");
+	assert_non_null(f);
+	fputs(helper_source, f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "cc -o %s %s >/dev/null 2>&1", helper_path,
+		 helper_src);
+	if (system(cmd) != 0 || statvfs(helper_dir, &vfs) < 0 ||
+	    (vfs.f_flag & ST_NOSUID)) {
+		remove_helper();
+		fprintf(stderr, "skipping: no C compiler, or /tmp is nosuid\n");
+		skip();
+	}
+	assert_int_equal(chown(helper_path, 0, 0), 0);
+	assert_int_equal(chmod(helper_path, 04755), 0);
+	return helper_path;
+}
+
+/*
+ * Item: user namespaces.  The root of a user namespace of its own has
+ * every capability there, CAP_KILL too, but may signal only what its
+ * uid may outside: it registers no other user's process, unregisters no
+ * other user's registration, and nobody registers the daemon.
+ */
+static void
+test_userns_root_is_its_user(void **state)
+{
+	struct daemon d = { 0 };
+	pid_t root, root_reg, other, own, expect[3];
+	char text[64];
+
+	daemon_start_at(&d, "-u");
+	root = spawn_process(0);
+	root_reg = spawn_process(0);
+	other = spawn_process(4272);
+	own = spawn_process(4271);
+	assert_int_equal(write_pid(d.processes, false, root_reg), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)other);
+	assert_int_equal(write_as(4272, false, d.processes, text), 0);
+
+	/* `unshare -Ur sh -c 'echo PID > processes'` as user 4271. */
+	snprintf(text, sizeof(text), "%d\n", (int)root);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "%d\n", (int)d.pid);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "-%d\n", (int)root_reg);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	snprintf(text, sizeof(text), "-%d\n", (int)other);
+	assert_int_equal(write_as(4271, true, d.processes, text), -EPERM);
+	/* Its own process: the same uid, seen from outside. */
+	snprintf(text, sizeof(text), "%d\n", (int)own);
+	assert_int_equal(write_as(4271, true, d.processes, text), 0);
+	expect[0] = root_reg;
+	expect[1] = other;
+	expect[2] = own;
+	assert_string_equal(read_file(d.processes), listing(expect, 3));
+
+	/* The daemon is nobody's to register: its next fork would kill it. */
+	assert_int_equal(write_pid(d.processes, false, d.pid), -EPERM);
+	/* Another user, in a namespace or not, leaves 4271's registration
+	 * alone; 4271 itself may drop it. */
+	snprintf(text, sizeof(text), "-%d\n", (int)own);
+	assert_int_equal(write_as(4272, true, d.processes, text), -EPERM);
+	assert_int_equal(write_as(4272, false, d.processes, text), -EPERM);
+	assert_int_equal(write_as(4271, false, d.processes, text), 0);
+	/* Root may drop any. */
+	snprintf(text, sizeof(text), "-%d -%d\n", (int)root_reg, (int)other);
+	assert_int_equal(write_file(d.processes, text), 0);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/*
+ * Item: whose credentials.  `umount PID 2>processes` as a user: a
+ * setuid-root program writes to a file the user opened, and the user's
+ * right is what counts.  A file root opened stays root's in a user's
+ * hands.
+ */
+static void
+test_opener_credentials_count(void **state)
+{
+	struct daemon d = { 0 };
+	const char *helper;
+	char text[64];
+	pid_t root, child;
+	int status, fd;
+
+	helper = setuid_helper();
+	daemon_start_at(&d, "-u");
+	root = spawn_process(0);
+	snprintf(text, sizeof(text), "%d\n", (int)root);
+
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (become(4275) < 0)
+			_exit(200);
+		fd = open(d.processes, O_WRONLY);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(201);
+		execl(helper, "helper", "write", text, (char *)NULL);
+		_exit(202);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EPERM);
+	assert_string_equal(read_file(d.processes), "\n");
+
+	fd = open(d.processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (become(4275) < 0)
+			_exit(200);
+		_exit(write_all(fd, text, strlen(text)) < 0 ? 1 : 0);
+	}
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d.processes), listing(&root, 1));
+	assert_int_equal(write_pid(d.processes, true, root), 0);
+	daemon_stop(&d);
+}
+
+/*
+ * A child of ours, root's, that runs sleep(1) with the signal blocked
+ * (the mask outlives exec), tracked.  Made with vfork(2): the test's
+ * address space is not copied, which is most of a fork's cost under the
+ * sanitizers (600 forks took 25 s there).
+ */
+static pid_t
+spawn_sleeper(void)
+{
+	pid_t parent = getpid(), pid;
+	sigset_t set, old;
+
+	/* Blocked here, inherited by the child, which then changes
+	 * nothing of ours: it shares our memory until it execs. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid = vfork();
+	if (pid == 0) {
+		die_with_parent(parent);
+		execl("/bin/sleep", "sleep", "600", (char *)NULL);
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_true(pid >= 0);
+	track_child(pid);
+	return pid;
+}
+
+/* The state letter of /proc/PID/stat. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * Run the traced process pid until it enters close(2) on a descriptor
+ * it opened on /proc/TARGET/status: it has read target's credentials
+ * then.  It is left stopped there.  0, or a negative errno.
+ */
+static int
+trace_until_status_read(pid_t pid, pid_t target)
+{
+	char want[64], path[64], link[64];
+	int64_t end = now_ms() + WAIT_MS;
+	long long status_fd = -1;
+	unsigned long long nr = 0;
+
+	snprintf(want, sizeof(want), "/proc/%d/status", (int)target);
+	for (;;) {
+		struct __ptrace_syscall_info info;
+		int status, sig;
+		pid_t w = waitpid(pid, &status, WNOHANG | __WALL);
+		ssize_t n;
+
+		if (w == 0) {
+			if (now_ms() > end)
+				return -ETIMEDOUT;
+			usleep(100);
+			continue;
+		}
+		if (w < 0 || !WIFSTOPPED(status))
+			return -ECHILD;
+		sig = WSTOPSIG(status);
+		if (sig == (SIGTRAP | 0x80)) {
+			sig = 0;
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid,
+				   (void *)sizeof(info), &info) <= 0)
+				return -errno;
+			if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+				nr = info.entry.nr;
+				if (status_fd >= 0 && nr == SYS_close &&
+				    (long long)info.entry.args[0] == status_fd)
+					return 0;
+			} else if (info.op == PTRACE_SYSCALL_INFO_EXIT &&
+				   (nr == SYS_openat || nr == SYS_open) &&
+				   !info.exit.is_error) {
+				snprintf(path, sizeof(path), "/proc/%d/fd/%lld",
+					 (int)pid, (long long)info.exit.rval);
+				n = readlink(path, link, sizeof(link) - 1);
+				if (n > 0) {
+					link[n] = '\0';
+					if (strcmp(link, want) == 0)
+						status_fd = info.exit.rval;
+				}
+			}
+		} else if (sig == SIGTRAP || status >> 16 == PTRACE_EVENT_STOP) {
+			/* The stop PTRACE_INTERRUPT asked for. */
+			sig = 0;
+		}
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig) < 0)
+			return -errno;
+	}
+}
+
+/*
+ * Item: the process checked is the process registered.  A user asks to
+ * register its process C.  The daemon, traced, is stopped once it has
+ * read C's credentials from /proc (when it closes /proc/C/status); then
+ * C is killed and a root process R made with C's pid (clone3 set_tid),
+ * and the daemon goes on.  It must not register R: the process it
+ * checked has exited, and the write fails with ESRCH.  (A daemon that
+ * opened the target's pidfd after the check would hold R, and the next
+ * fork's signal would kill it.)
+ */
+static void
+test_checked_process_is_registered(void **state)
+{
+	struct daemon d = { 0 };
+	int ready[2], go[2], status, r;
+	pid_t parent = getpid(), c, user, reuse;
+	char line[32], ch;
+
+	daemon_start_at(&d, "-u");
+	c = spawn_process(4273);
+	snprintf(line, sizeof(line), "%d\n", (int)c);
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	user = fork();
+	assert_true(user >= 0);
+	if (user == 0) {
+		int fd;
+
+		if (become(4273) < 0)
+			_exit(200);
+		fd = open(d.processes, O_WRONLY);
+		if (fd < 0 || write(ready[1], "r", 1) != 1 ||
+		    read(go[0], &ch, 1) != 1)
+			_exit(201);
+		r = (int)write(fd, line, strlen(line));
+		_exit(r == (int)strlen(line) ? 0 : r < 0 ? errno : 202);
+	}
+	track_child(user);
+	assert_int_equal(read(ready[0], &ch, 1), 1);
+
+	if (ptrace(PTRACE_SEIZE, d.pid, NULL,
+		   (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
+		fprintf(stderr, "skipping: cannot trace the daemon: %m\n");
+		kill_child(user);
+		daemon_stop(&d);
+		skip();
+	}
+	assert_int_equal(ptrace(PTRACE_INTERRUPT, d.pid, NULL, NULL), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	r = trace_until_status_read(d.pid, c);
+	if (r < 0)
+		fail_msg("the daemon was not seen reading /proc/%d/status: %s",
+			 (int)c, strerror(-r));
+
+	kill_child(c);
+	reuse = fork_with_pid(c);
+	if (reuse == 0) {
+		/* Root's, and the signal kills it: it must never come. */
+		die_with_parent(parent);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(ptrace(PTRACE_DETACH, d.pid, NULL, NULL), 0);
+	if (reuse == -EEXIST || reuse == -EBUSY) {
+		fprintf(stderr, "skipping: another process took pid %d\n",
+			(int)c);
+		skip();
+	}
+	assert_true(reuse > 0);
+	track_child(reuse);
+	status = wait_child(user);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), ESRCH);
+	assert_string_equal(read_file(d.processes), "\n");
+	fork_and_reap();
+	/* The fork's signal would have killed it by now. */
+	usleep(300 * 1000);
+	assert_int_equal(waitpid(reuse, &status, WNOHANG), 0);
+	kill_child(reuse);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	daemon_stop(&d);
+}
+
+/*
+ * Item: a uid change is checked.  A user registers its own process,
+ * which then runs a setuid-root program that makes itself wholly root
+ * (as su and sudo do): the user may no longer signal it, and the daemon
+ * drops it.
+ */
+static void
+test_uid_change_revokes(void **state)
+{
+	struct daemon d = { 0 };
+	const char *helper = setuid_helper();
+	pid_t parent = getpid(), p, x;
+	int out[2], go[2];
+	char text[64];
+
+	daemon_start_at(&d, "-u");
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(go), 0);
+	p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		struct pollfd pfd = { .fd = go[0], .events = POLLIN };
+		char fdarg[16];
+		sigset_t set;
+		siginfo_t si;
+		int v = -2;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(out[0]);
+		close(go[1]);
+		if (become(4274) < 0)
+			_exit(1);
+		die_with_parent(parent);
+		if (write_pid(d.processes, false, getpid()) < 0 ||
+		    write(out[1], &v, sizeof(v)) != sizeof(v))
+			_exit(1);
+		/* Report forwarded forks until told to go on. */
+		while (poll(&pfd, 1, 0) == 0) {
+			if (wait_signal(&set, &si, 50) < 0 ||
+			    si.si_code != SI_ASYNCIO)
+				continue;
+			v = si.si_value.sival_int;
+			if (write(out[1], &v, sizeof(v)) != sizeof(v))
+				_exit(1);
+		}
+		snprintf(fdarg, sizeof(fdarg), "%d", out[1]);
+		execl(helper, "helper", "hold", fdarg, (char *)NULL);
+		_exit(127);
+	}
+	track_child(p);
+	close(out[1]);
+	close(go[0]);
+	assert_true(receiver_got(out[0], -2, WAIT_MS));
+	assert_string_equal(read_file(d.processes), listing(&p, 1));
+	snprintf(text, sizeof(text), "target %d ", (int)p);
+	assert_true(file_has(d.state, text));
+	x = fork_and_reap();
+	assert_true(receiver_got(out[0], x, WAIT_MS));
+
+	/* Now root: real, effective and saved uid. */
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_true(receiver_got(out[0], -1, WAIT_MS));
+	assert_true(log_wait(&d, "relayforkd: revoked", 1, WAIT_MS));
+	assert_string_equal(read_file(d.processes), "\n");
+	/* Nothing left to restore: the state file went with it (before
+	 * the read was answered). */
+	assert_int_equal(access(d.state, F_OK), -1);
+	x = fork_and_reap();
+	assert_false(receiver_got(out[0], x, 500));
+	assert_int_equal(stats_counter(&d, "targets_revoked"), 1);
+	kill_child(p);
+	close(out[0]);
+	close(go[1]);
+	daemon_stop(&d);
+}
+
+/*
+ * Item: limits.  Three registrations per user, eight in all, of which
+ * users other than root may hold seven: root can always register the
+ * eighth.  A line that would pass a limit changes nothing.
+ */
+static void
+test_registration_limits(void **state)
+{
+	struct daemon d = { 0 };
+	pid_t a[4], b[3], c[2], r[2], expect[8];
+	char text[128];
+	int i;
+
+	daemon_start_at(&d, "-u --max-per-user 3 --max-targets 8");
+	for (i = 0; i < 4; i++)
+		a[i] = spawn_process(4276);
+	for (i = 0; i < 3; i++)
+		b[i] = spawn_process(4277);
+	for (i = 0; i < 2; i++) {
+		c[i] = spawn_process(4278);
+		r[i] = spawn_process(0);
+	}
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)a[0], (int)a[1],
+		 (int)a[2]);
+	assert_int_equal(write_as(4276, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)a[3]);
+	assert_int_equal(write_as(4276, false, d.processes, text), -EDQUOT);
+	/* Giving one back in the same line makes room. */
+	snprintf(text, sizeof(text), "-%d %d\n", (int)a[2], (int)a[3]);
+	assert_int_equal(write_as(4276, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)b[0], (int)b[1],
+		 (int)b[2]);
+	assert_int_equal(write_as(4277, false, d.processes, text), 0);
+	/* Seven for the users together. */
+	snprintf(text, sizeof(text), "%d %d\n", (int)c[0], (int)c[1]);
+	assert_int_equal(write_as(4278, false, d.processes, text), -ENOSPC);
+	snprintf(text, sizeof(text), "%d\n", (int)c[0]);
+	assert_int_equal(write_as(4278, false, d.processes, text), 0);
+	/* Root's eighth. */
+	assert_int_equal(write_pid(d.processes, false, r[0]), 0);
+	assert_int_equal(write_pid(d.processes, false, r[1]), -ENOSPC);
+	expect[0] = a[0];
+	expect[1] = a[1];
+	expect[2] = a[3];
+	expect[3] = b[0];
+	expect[4] = b[1];
+	expect[5] = b[2];
+	expect[6] = c[0];
+	expect[7] = r[0];
+	assert_string_equal(read_file(d.processes), listing(expect, 8));
+	/* A registration that ends gives its room back. */
+	kill_child(a[0]);
+	snprintf(text, sizeof(text), "%d\n", (int)c[1]);
+	assert_int_equal(write_as(4278, false, d.processes, text), 0);
+	for (i = 0; i < 4; i++)
+		kill_child(a[i]);
+	for (i = 0; i < 3; i++)
+		kill_child(b[i]);
+	for (i = 0; i < 2; i++) {
+		kill_child(c[i]);
+		kill_child(r[i]);
+	}
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/* VmRSS of a process, in KiB. */
+static long
+vm_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+			break;
 	fclose(f);
-	return found;
+	return v;
+}
+
+/*
+ * Item: memory per open file.  With 600 targets, 2,000 open handles of
+ * stats, each read in part, cost the daemon less than 20 MB (they held
+ * a copy of the whole text each: 38 MB here).  The listing read in
+ * small pieces is the listing read whole.  A user may hold 1,024 open
+ * files, and a MiB of incomplete lines.  A fork storm does not keep
+ * the files from answering.
+ */
+static void
+test_open_files_bounded(void **state)
+{
+	enum { TARGETS = 600, HANDLES = 2000 };
+	struct daemon d = { 0 };
+	static pid_t pids[TARGETS];
+	static int fds[HANDLES];
+	static char text[TARGETS * 8 + 64], whole[TARGETS * 8 + 64];
+	char buf[4096];
+	long before, after;
+	size_t len = 0;
+	ssize_t n;
+	int i, fd;
+	pid_t child;
+	struct rlimit lim;
+
+	/* The test holds HANDLES files, and its user's child 1,024 and
+	 * more: past the soft limit of 1024 that a plain init leaves (the
+	 * qemu guest's). */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	if (lim.rlim_cur < HANDLES + 64) {
+		lim.rlim_cur = HANDLES + 64;
+		if (lim.rlim_max < lim.rlim_cur)
+			lim.rlim_max = lim.rlim_cur;
+		/* Raising the hard limit takes CAP_SYS_RESOURCE. */
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0) {
+			print_message("    cannot hold %d files: %s\n",
+				      HANDLES + 64, strerror(errno));
+			skip();
+		}
+	}
+	daemon_start_at(&d, "-u");
+	/* A user's open files and incomplete lines, while nothing is
+	 * registered: many requests, each answered at once. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		static char partial[60000];
+		int r = 0;
+
+		memset(partial, '1', sizeof(partial));
+		if (become(4279) < 0)
+			_exit(200);
+		/* 17 incomplete lines of 60,000 bytes fit in a MiB, an
+		 * 18th does not. */
+		for (i = 0; i < 18 && r == 0; i++) {
+			fds[i] = open(d.processes, O_WRONLY | O_CLOEXEC);
+			n = write(fds[i], partial, sizeof(partial));
+			if (i < 17 && n != (ssize_t)sizeof(partial))
+				r = 3;
+			if (i == 17 && (n >= 0 || errno != EAGAIN))
+				r = 4;
+		}
+		for (i = 0; i < 18; i++)
+			close(fds[i]);
+		/* 1,024 open files.  Those just closed are released after
+		 * close(2) returns: the first opens may have to wait. */
+		for (i = 0; i < 1024 && r == 0; i++) {
+			int64_t end = now_ms() + WAIT_MS;
+
+			while ((fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC)) < 0 &&
+			       errno == EMFILE && now_ms() < end)
+				usleep(1000);
+			if (fds[i] < 0)
+				r = 1;
+		}
+		if (r == 0 && (open(d.stats, O_RDONLY) >= 0 || errno != EMFILE))
+			r = 2;
+		_exit(r);
+	}
+	i = wait_child(child);
+	assert_true(WIFEXITED(i));
+	assert_int_equal(WEXITSTATUS(i), 0);
+
+	for (i = 0; i < TARGETS; i++) {
+		pids[i] = spawn_sleeper();
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%d%c",
+					(int)pids[i],
+					i % 100 == 99 ? '\n' : ' ');
+	}
+	assert_int_equal(write_file(d.processes, text), 0);
+	snprintf(whole, sizeof(whole), "%s", read_file(d.processes));
+	assert_string_equal(whole, listing(pids, TARGETS));
+	/* Seven bytes at a time, and a pread in the middle. */
+	fd = open(d.processes, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	len = 0;
+	while ((n = read(fd, text + len, 7)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	assert_string_equal(text, whole);
+	/* At its end it stays there, however often it is read. */
+	for (i = 0; i < 30; i++)
+		assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(pread(fd, buf, 10, 100), 10);
+	assert_memory_equal(buf, whole + 100, 10);
+	close(fd);
+
+	before = vm_rss_kib(d.pid);
+	for (i = 0; i < HANDLES; i++) {
+		fds[i] = open(d.stats, O_RDONLY | O_CLOEXEC);
+		assert_true(fds[i] >= 0);
+		/* A read makes a handle render what it hands out. */
+		assert_true(read(fds[i], buf, 256) > 0);
+	}
+	after = vm_rss_kib(d.pid);
+	print_message("    daemon VmRSS %ld KiB, %ld KiB with %d open stats "
+		      "handles\n", before, after, HANDLES);
+	assert_true(after - before < 20 * 1024);
+	/* Each reads on, to the end. */
+	len = 0;
+	while ((n = read(fds[HANDLES - 1], text, sizeof(text))) > 0)
+		len += (size_t)n;
+	assert_int_equal(n, 0);
+	assert_true(len > 0);
+	for (i = 0; i < HANDLES; i++)
+		close(fds[i]);
+	assert_non_null(strstr(read_file(d.stats), "target "));
+
+	/* A fork storm of 30 s at most: each fork costs the daemon 600
+	 * signals, and the socket refills faster than it drains.  The
+	 * files still answer, between rounds of events, before the storm
+	 * ends (a daemon that drained the socket first answered only
+	 * then). */
+	child = fork_tied();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int64_t end = now_ms() + 30000;
+
+		while (now_ms() < end) {
+			pid_t p = vfork();
+
+			if (p == 0)
+				_exit(0);
+			if (p > 0)
+				waitpid(p, NULL, 0);
+		}
+		_exit(0);
+	}
+	track_child(child);
+	usleep(500 * 1000);
+	before = now_ms();
+	assert_non_null(strstr(read_file(d.stats), "forks_seen "));
+	after = now_ms() - before;
+	print_message("    stats read in a fork storm in %ld ms\n", after);
+	assert_int_equal(waitpid(child, NULL, WNOHANG), 0);
+	/* A stop signal is taken between rounds too: the daemon unmounts
+	 * and exits in the storm, its state kept for the next. */
+	before = now_ms();
+	daemon_signal_exit(&d, SIGTERM);
+	after = now_ms() - before;
+	print_message("    stopped in a fork storm in %ld ms\n", after);
+	assert_true(after < WAIT_MS);
+	assert_int_equal(waitpid(child, NULL, WNOHANG), 0);
+	kill_child(child);
+	daemon_start_at(&d, "-u");
+	assert_string_equal(read_file(d.processes), whole);
+	snprintf(text, sizeof(text), "restored %d of %d registrations",
+		 TARGETS, TARGETS);
+	assert_true(log_has(&d, text));
+
+	for (i = 0; i < TARGETS; i++)
+		kill_child(pids[i]);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
+/*
+ * Item: a line is one request, however the writes cut it.  `echo PID |
+ * dd bs=1 of=processes` registers PID (not its digits, pid 1 among
+ * them); a line waits for its newline; a pid twice in a line is refused.
+ */
+static void
+test_lines_split_across_writes(void **state)
+{
+	struct daemon *d = *state;
+	char text[64], c;
+	int ra, fd, len, i, status;
+	pid_t a = start_receiver(SIGRTMIN, &ra), child, x;
+
+	len = snprintf(text, sizeof(text), "%d\n", (int)a);
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (i = 0; i < len; i++) {
+		assert_int_equal(write(fd, text + i, 1), 1);
+		if (i < len - 1)
+			assert_string_equal(read_file(d->processes), "\n");
+	}
+	assert_string_equal(read_file(d->processes), listing(&a, 1));
+	x = fork_and_reap();
+	assert_true(receiver_got(ra, x, WAIT_MS));
+
+	/* Completed at close: by the process that opened the file, not by
+	 * a child that inherited a copy and exits while the line is still
+	 * being written. */
+	len = snprintf(text, sizeof(text), "-%d", (int)a);
+	assert_int_equal(write(fd, text, 2), 2);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	status = wait_child(child);
+	assert_true(WIFEXITED(status));
+	assert_string_equal(read_file(d->processes), listing(&a, 1));
+	assert_int_equal(write(fd, text + 2, (size_t)len - 2), len - 2);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d->processes), "\n");
+
+	/* An incomplete last line that is wrong: close(2) says so. */
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(close(fd), -1);
+	assert_int_equal(errno, EINVAL);
+
+	snprintf(text, sizeof(text), "%d %d\n", (int)a, (int)a);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+	assert_string_equal(read_file(d->processes), "\n");
+	(void)c;
+	stop_receiver(a, ra);
+}
+
+/*
+ * Item: large writes.  The kernel hands a write(2) to the daemon in
+ * pieces of up to 1 MiB.  A line cut by that boundary is one line; a bad
+ * line after it fails, with the lines before it applied and the write
+ * short by what was not taken, so that the writer's retry gets the
+ * error; a single line of more than 64 KiB is refused whole.
+ */
+static void
+test_large_writes(void **state)
+{
+	struct daemon *d = *state;
+	static char big[(2 << 20) + 64 * 1024];
+	pid_t a, b, c, free_one = free_pid(), expect[2];
+	int ra, rb, rc, fd;
+	size_t len = 0, bad_at, line_at;
+	ssize_t n;
+	char pid_text[16];
+	int pid_len;
+
+	a = start_receiver(SIGRTMIN, &ra);
+	b = start_receiver(SIGRTMIN, &rb);
+	c = start_receiver(SIGRTMIN, &rc);
+	len += (size_t)snprintf(big, sizeof(big), "%d\n", (int)a);
+	/* Lines of 60,000 bytes that change nothing, up to where b's pid
+	 * straddles the first MiB. */
+	pid_len = snprintf(pid_text, sizeof(pid_text), "%d", (int)b);
+	line_at = (1u << 20) - (size_t)pid_len / 2;
+	while (len < line_at) {
+		/* Room for this line's text, its newline not counted. */
+		size_t room = line_at - len - 1;
+		int head = snprintf(big + len, sizeof(big) - len, "-%d",
+				    (int)free_one);
+
+		/* Full lines, and never a last one too short for its
+		 * request. */
+		if (room > 60000)
+			room = room - 60000 < 32 ? 30000 : 60000;
+		assert_true(room > (size_t)head);
+		memset(big + len + head, ' ', room - (size_t)head);
+		len += room;
+		big[len++] = '\n';
+	}
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "%s\n", pid_text);
+	assert_true(line_at < (1u << 20) && line_at + (size_t)pid_len > (1u << 20));
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "-%d\n",
+				(int)free_one);
+	bad_at = len;
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "%d x\n%d\n",
+				(int)c, (int)c);
+
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = write(fd, big, len);
+	assert_int_equal(n, (ssize_t)bad_at);
+	n = write(fd, big + bad_at, len - bad_at);
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(close(fd), 0);
+	expect[0] = a;
+	expect[1] = b;
+	assert_string_equal(read_file(d->processes), listing(expect, 2));
+	snprintf(big, sizeof(big), "-%d -%d\n", (int)a, (int)b);
+	assert_int_equal(write_file(d->processes, big), 0);
+
+	/* One line of two MiB. */
+	for (len = 0; len < (2u << 20) - 16;)
+		len += (size_t)snprintf(big + len, sizeof(big) - len, "%d ",
+					(int)c);
+	big[len++] = '\n';
+	big[len] = '\0';
+	fd = open(d->processes, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, big, len), -EINVAL);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(read_file(d->processes), "\n");
+	stop_receiver(a, ra);
+	stop_receiver(b, rb);
+	stop_receiver(c, rc);
+}
+
+/*
+ * Item: edge cases.  Pids are below pid_max; a process that has exited
+ * but is not reaped (a zombie) is no process to register.
+ */
+static void
+test_pid_max_and_zombie(void **state)
+{
+	struct daemon *d = *state;
+	char text[32];
+	long pid_max = 0;
+	pid_t zombie;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid_max), 1);
+	fclose(f);
+	snprintf(text, sizeof(text), "%ld\n", pid_max);
+	assert_int_equal(write_file(d->processes, text), -EINVAL);
+
+	zombie = fork();
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	while (proc_state(zombie) != 'Z')
+		usleep(1000);
+	assert_int_equal(write_pid(d->processes, false, zombie), -ESRCH);
+	assert_string_equal(read_file(d->processes), "\n");
+	wait_child(zombie);
 }
 
 /*
@@ -1223,35 +2373,40 @@ test_queued_signal_unmounts(void **state)
 }
 
 /*
- * The daemon forwards real-time signals, and may be asked to forward
- * them to itself: root may register its pid.  That must not stop it.
+ * The daemon forwards real-time signals, and may be sent them by a
+ * forwarder: another relayforkd where root registered this daemon's pid
+ * (its own refuses it: see PERMISSIONS).  That must not stop it.
  */
 static void
 test_registered_daemon_survives(void **state)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { 0 }, e = { 0 };
 	const char *stats;
 	unsigned long long sent = 0;
 	int rx;
 	pid_t a, x;
 
 	daemon_start_at(&d, NULL);
+	daemon_start_at(&e, NULL);
 	a = start_receiver(SIGRTMIN, &rx);
-	assert_int_equal(write_pid(d.processes, false, d.pid), 0);
-	assert_int_equal(write_pid(d.processes, false, a), 0);
+	assert_int_equal(write_pid(d.processes, false, d.pid), -EPERM);
+	assert_int_equal(write_pid(e.processes, false, d.pid), 0);
+	assert_int_equal(write_pid(e.processes, false, a), 0);
 	x = fork_and_reap();
 	/* The receiver registered after the daemon got it: the daemon was
 	 * signalled first. */
 	assert_true(receiver_got(rx, x, WAIT_MS));
 	usleep(100 * 1000);
 	assert_true(is_served(&d));
-	stats = read_file(d.stats);
+	assert_false(log_has(&d, "unmounting"));
+	stats = read_file(e.stats);
 	assert_non_null(strstr(stats, "signals_sent "));
 	sscanf(strstr(stats, "signals_sent "), "signals_sent %llu", &sent);
 	assert_true(sent >= 2);
-	assert_int_equal(write_pid(d.processes, true, d.pid), 0);
-	assert_int_equal(write_pid(d.processes, true, a), 0);
+	assert_int_equal(write_pid(e.processes, true, d.pid), 0);
+	assert_int_equal(write_pid(e.processes, true, a), 0);
 	stop_receiver(a, rx);
+	daemon_stop(&e);
 	daemon_stop(&d);
 }
 
@@ -1672,6 +2827,151 @@ test_state_file_option(void **state)
 	unlink(path);
 }
 
+/*
+ * A process of user uid that keeps root as its saved uid, blocks the
+ * signal and waits, tracked: uid may signal it until switch_to_root()
+ * makes it wholly root (as su does), while no daemon runs.
+ */
+struct switchable {
+	pid_t pid;
+	int go, done;
+};
+
+static void
+spawn_switchable(uid_t uid, struct switchable *ret)
+{
+	pid_t parent = getpid();
+	int go[2], done[2];
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	ret->pid = fork();
+	assert_true(ret->pid >= 0);
+	if (ret->pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		close(go[1]);
+		close(done[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, 0) < 0)
+			_exit(1);
+		die_with_parent(parent);
+		if (write(done[1], "r", 1) != 1 || read(go[0], &c, 1) != 1 ||
+		    setresuid(0, 0, 0) < 0 || write(done[1], "g", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	track_child(ret->pid);
+	close(go[0]);
+	close(done[1]);
+	ret->go = go[1];
+	ret->done = done[0];
+	assert_int_equal(read(ret->done, &c, 1), 1);
+}
+
+static void
+switch_to_root(struct switchable *s)
+{
+	char c;
+
+	assert_int_equal(write(s->go, "g", 1), 1);
+	assert_int_equal(read(s->done, &c, 1), 1);
+	assert_int_equal(c, 'g');
+	close(s->go);
+	close(s->done);
+}
+
+/*
+ * Item: a restart applies the permission model.  Registrations come
+ * back in their registrant's name, as that registrant's write would be
+ * taken now: one whose process became root while no daemon ran is
+ * dropped (its user may no longer signal it), one past a lower
+ * --max-per-user too, each logged and counted; those kept count against
+ * the user's limit; root's registration of the user's process stays;
+ * and without -u the user's go, root's stay.  The state file records
+ * the registrant's credentials and follows every drop.
+ */
+static void
+test_state_restore_applies_permissions(void **state)
+{
+	struct daemon d = { 0 };
+	struct switchable sw;
+	pid_t a, b, c, r, expect[2];
+	char text[128];
+
+	daemon_start_at(&d, "-u --max-per-user 3");
+	spawn_switchable(4282, &sw);
+	a = spawn_process(4282);
+	b = spawn_process(4282);
+	c = spawn_process(4282);
+	r = spawn_process(4282);
+	snprintf(text, sizeof(text), "%d %d %d\n", (int)sw.pid, (int)a, (int)b);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+	assert_int_equal(write_pid(d.processes, false, r), 0);
+	/* The registrant is the opener: uid 4282, no capability. */
+	snprintf(text, sizeof(text),
+		 "target %d %llu 4282 euid=4282 suid=4282 fsuid=4282 "
+		 "cap-eff=0000000000000000 userns=initial opener=",
+		 (int)a, start_time(a));
+	assert_true(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d %llu 0 euid=0 ", (int)r,
+		 start_time(r));
+	assert_true(file_has(d.state, text));
+
+	daemon_crash(&d);
+	switch_to_root(&sw);
+	daemon_start_at(&d, "-u --max-per-user 1");
+	expect[0] = a;
+	expect[1] = r;
+	assert_string_equal(read_file(d.processes), listing(expect, 2));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282, which "
+		 "registered it, may no longer signal it", (int)sw.pid);
+	assert_true(log_has(&d, text));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282 holds "
+		 "--max-per-user (1)", (int)b);
+	assert_true(log_has(&d, text));
+	assert_true(log_has(&d, "restored 2 of 4 registrations"));
+	assert_int_equal(stats_counter(&d, "restores_refused"), 2);
+	/* The file says what was restored, before the read is answered. */
+	snprintf(text, sizeof(text), "target %d ", (int)sw.pid);
+	assert_false(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d ", (int)b);
+	assert_false(file_has(d.state, text));
+	snprintf(text, sizeof(text), "target %d %llu 4282 ", (int)a,
+		 start_time(a));
+	assert_true(file_has(d.state, text));
+	/* a counts: the user is at its limit. */
+	snprintf(text, sizeof(text), "%d\n", (int)c);
+	assert_int_equal(write_as(4282, false, d.processes, text), -EDQUOT);
+	/* And it is the user's to unregister, and to register again. */
+	snprintf(text, sizeof(text), "-%d\n", (int)a);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+	snprintf(text, sizeof(text), "%d\n", (int)a);
+	assert_int_equal(write_as(4282, false, d.processes, text), 0);
+
+	/* Without -u only root registers: the user's goes. */
+	daemon_crash(&d);
+	daemon_start_at(&d, NULL);
+	assert_string_equal(read_file(d.processes), listing(&r, 1));
+	snprintf(text, sizeof(text), "not restoring pid %d: uid 4282 "
+		 "registered it, and only root registers without "
+		 "--allow-user-writes", (int)a);
+	assert_true(log_has(&d, text));
+	assert_int_equal(stats_counter(&d, "restores_refused"), 1);
+	kill_child(sw.pid);
+	kill_child(a);
+	kill_child(b);
+	kill_child(c);
+	kill_child(r);
+	assert_string_equal(read_file(d.processes), "\n");
+	daemon_stop(&d);
+}
+
 /* Receive one datagram within ms, with its sender's pid; its length or
  * -1. */
 static ssize_t
@@ -1999,6 +3299,54 @@ test_unit_capabilities(void **state)
 	}
 }
 
+/*
+ * The unit's LimitNOFILE= is what the default limits need, a descriptor
+ * per target of --max-targets and the daemon's own: under it the daemon
+ * keeps --max-targets whole; one descriptor fewer makes it lower the
+ * limit, and say so.
+ */
+static void
+test_unit_descriptor_limit(void **state)
+{
+	char line[256], wrapper[128], text[96];
+	struct start o = { .wrapper = wrapper };
+	struct daemon d = { 0 };
+	struct rlimit lim;
+	long limit = -1;
+	FILE *f;
+
+	if (!unit_path || system("command -v prlimit >/dev/null") != 0)
+		skip();
+	f = fopen(unit_path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "LimitNOFILE=%ld", &limit);
+	fclose(f);
+	assert_true(limit > 0);
+	/* Above our hard limit, prlimit needs CAP_SYS_RESOURCE: so does
+	 * raising it here, which tells whether it will work. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	if (lim.rlim_max < (rlim_t)limit) {
+		lim.rlim_max = (rlim_t)limit;
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+			skip();
+	}
+	snprintf(wrapper, sizeof(wrapper), "prlimit --nofile=%ld:%ld --", limit,
+		 limit);
+	daemon_start_with(&d, &o);
+	assert_false(log_has(&d, "RLIMIT_NOFILE allows"));
+	daemon_stop(&d);
+
+	snprintf(wrapper, sizeof(wrapper), "prlimit --nofile=%ld:%ld --",
+		 limit - 1, limit - 1);
+	memset(&d, 0, sizeof(d));
+	daemon_start_with(&d, &o);
+	snprintf(text, sizeof(text), "RLIMIT_NOFILE allows %ld descriptors",
+		 limit - 1);
+	assert_true(log_has(&d, text));
+	daemon_stop(&d);
+}
+
 static void
 require_fuse(void)
 {
@@ -2023,9 +3371,31 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_bad_writes_change_nothing),
 		cmocka_unit_test(test_full_queue_counted),
 		cmocka_unit_test(test_users_cannot_write_by_default),
+		cmocka_unit_test_teardown(test_lines_split_across_writes,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_large_writes, test_teardown),
+		cmocka_unit_test_teardown(test_pid_max_and_zombie,
+					  test_teardown),
 	};
 	const struct CMUnitTest user_writes[] = {
 		cmocka_unit_test(test_user_writes_own_processes_only),
+	};
+	/* Each starts a daemon of its own, stopped by the teardown if the
+	 * test fails. */
+	const struct CMUnitTest permissions[] = {
+		cmocka_unit_test_teardown(test_userns_root_is_its_user,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_opener_credentials_count,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_checked_process_is_registered,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_uid_change_revokes, test_teardown),
+		cmocka_unit_test_teardown(test_registration_limits,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_open_files_bounded,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_state_restore_applies_permissions,
+					  test_teardown),
 	};
 	const struct CMUnitTest lifecycle[] = {
 		cmocka_unit_test_teardown(test_seed_examples_verbatim,
@@ -2068,6 +3438,8 @@ main(int argc, char **argv)
 					  cleanup_leftovers),
 		cmocka_unit_test_teardown(test_unit_capabilities,
 					  cleanup_leftovers),
+		cmocka_unit_test_teardown(test_unit_descriptor_limit,
+					  cleanup_leftovers),
 	};
 	int failed = 0;
 
@@ -2080,12 +3452,18 @@ main(int argc, char **argv)
 	require_proc_events();
 	require_fuse();
 	atexit(stop_leftover_daemons);
+	atexit(remove_helper);
+	signal(SIGTERM, remove_helper_and_die);
+	signal(SIGINT, remove_helper_and_die);
+	signal(SIGHUP, remove_helper_and_die);
 	failed += cmocka_run_group_tests_name("relayforkd", served, group_setup,
 					      group_teardown);
 	failed += cmocka_run_group_tests_name("relayforkd-user-writes",
 					      user_writes,
 					      group_setup_user_writes,
 					      group_teardown);
+	failed += cmocka_run_group_tests_name("relayforkd-permissions",
+					      permissions, NULL, NULL);
 	failed += cmocka_run_group_tests_name("relayforkd-lifecycle", lifecycle,
 					      NULL, NULL);
 	return failed ? EXIT_FAILURE : 0;

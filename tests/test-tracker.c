@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -18,6 +19,8 @@
 struct job {
 	struct relayfork_monitor *m;
 	struct relayfork_tracker *t;
+	struct relayfork_taskstats *ts;	/* NULL unless usage is wanted */
+	bool drain_usage;		/* follow() drains ts when readable */
 	struct relayfork_tracker_event *ev;
 	size_t n, cap;
 	bool empty;
@@ -45,6 +48,7 @@ static void
 job_free(struct job *j)
 {
 	relayfork_tracker_free(j->t);
+	relayfork_taskstats_free(j->ts);
 	relayfork_monitor_unref(j->m);
 	free(j->ev);
 }
@@ -68,7 +72,8 @@ take(struct job *j)
 	}
 }
 
-/* Feed the tracker until the job is empty (or ms pass). */
+/* Feed the tracker until the job is empty (or ms pass); with a
+ * taskstats source, drain it whenever it is readable. */
 static bool
 follow(struct job *j, int ms)
 {
@@ -76,10 +81,15 @@ follow(struct job *j, int ms)
 
 	while (!j->empty && now_ms() < deadline) {
 		struct relayfork_event ev;
-		struct pollfd pfd = { .fd = relayfork_monitor_get_fd(j->m),
-				      .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = relayfork_monitor_get_fd(j->m), .events = POLLIN },
+			{ .fd = j->ts ? relayfork_taskstats_get_fd(j->ts) : -1,
+			  .events = POLLIN },
+		};
 
-		poll(&pfd, 1, 20);
+		poll(pfd, 2, 20);
+		if ((pfd[1].revents & POLLIN) && j->drain_usage)
+			assert_true(relayfork_tracker_drain_usage(j->t) >= 0);
 		while (relayfork_monitor_receive(j->m, &ev) > 0) {
 			assert_int_equal(relayfork_tracker_handle(j->t, &ev), 0);
 			take(j);
@@ -246,6 +256,103 @@ test_main_thread_leaves_first(void **state)
 }
 
 /* A parallel build: every recipe's shell is a member that ended with 0. */
+/*
+ * Usage from taskstats: every member of a make -j4 job ends with whole
+ * figures, and their CPU time adds up to what getrusage(2) says the
+ * test's children used, within a tick per process (taskstats samples
+ * at ticks, getrusage is exact).  Whether the program drains the source
+ * as it becomes readable (records may then come before their process's
+ * fork is handled) or never (the tracker's drain at each member's exit
+ * must find the record).
+ */
+static void
+check_usage_of_make(bool program_drains)
+{
+	char dir[] = "/tmp/relayfork-make-XXXXXX", path[128];
+	char *argv[] = { "make", "-s", "-j4", "-C", dir, NULL };
+	struct relayfork_tracker_totals totals;
+	struct rusage before, after;
+	uint64_t rusage_us, sum_us, tolerance_us;
+	struct job j;
+	FILE *f;
+	pid_t pid;
+	size_t i;
+	int r, status;
+
+	if (access("/usr/bin/make", X_OK) != 0)
+		skip();
+	job_start(&j, FORKS_EXITS, 8 << 20);
+	r = relayfork_taskstats_new(0, &j.ts);
+	if (r == -EPERM || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT) {
+		job_free(&j);
+		skip(); /* taskstats needs CAP_NET_ADMIN in the initial namespaces */
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(relayfork_tracker_set_taskstats(j.t, j.ts), 0);
+	j.drain_usage = program_drains;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/Makefile", dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("all:", f);
+	for (i = 0; i < 100; i++)
+		fprintf(f, " t%zu", i);
+	fputs("\n", f);
+	/* Some CPU in each: a shell loop. */
+	for (i = 0; i < 100; i++)
+		fprintf(f, "t%zu:\n\t@i=0; while [ $$i -lt 2000 ]; do i=$$((i+1)); done\n", i);
+	fclose(f);
+
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &before), 0);
+	assert_int_equal(relayfork_tracker_spawn(j.t, j.m, argv, &pid, NULL), 0);
+	assert_true(follow(&j, 60000));
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &after), 0);
+
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
+	assert_true(totals.ended >= 101);
+	assert_int_equal(totals.usage_lost, 0);
+	assert_int_equal(totals.usage_complete, 1);
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED) {
+			const struct relayfork_member *m = &j.ev[i].member;
+
+			assert_true(m->flags & RELAYFORK_MEMBER_F_USAGE);
+			assert_true(m->usage.records >= 1);
+		}
+	assert_true(totals.usage.records >= totals.ended);
+	assert_true(totals.usage.run_ns > 0);
+
+	rusage_us = (uint64_t)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1000000 +
+		    (after.ru_utime.tv_usec - before.ru_utime.tv_usec) +
+		    (uint64_t)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000000 +
+		    (after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+	sum_us = totals.usage.utime_us + totals.usage.stime_us;
+	/* A tick is at most 10 ms (HZ 100). */
+	tolerance_us = (totals.usage.records + 1) * 10000;
+	print_message("taskstats %llu us, getrusage %llu us, %llu records\n",
+		      (unsigned long long)sum_us, (unsigned long long)rusage_us,
+		      (unsigned long long)totals.usage.records);
+	assert_true(sum_us <= rusage_us + tolerance_us);
+	assert_true(rusage_us <= sum_us + tolerance_us);
+	/* The exact run time is not far from getrusage's either. */
+	assert_true(totals.usage.run_ns / 1000 <= rusage_us + tolerance_us);
+
+	snprintf(path, sizeof(path), "%s/Makefile", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	job_free(&j);
+}
+
+static void
+test_usage_of_make(void **state)
+{
+	check_usage_of_make(true);
+	check_usage_of_make(false);
+}
+
 static void
 test_make(void **state)
 {
@@ -523,6 +630,7 @@ main(void)
 		cmocka_unit_test(test_double_fork),
 		cmocka_unit_test(test_main_thread_leaves_first),
 		cmocka_unit_test(test_make),
+		cmocka_unit_test(test_usage_of_make),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_pid_reuse_across_a_loss),
 		cmocka_unit_test_teardown(test_loss_during_storm, stop_storm),

@@ -482,7 +482,7 @@ setup(struct job *j)
 	if (r == 0)
 		r = relayfork_tracker_new(RELAYFORK_TRACKER_SUBREAPER, &j->tracker);
 	if (r == 0)
-		r = usage_open(&j->usage);
+		r = usage_open(j->tracker, &j->usage);
 	if (r < 0)
 		fprintf(stderr, "jobacct: cannot follow processes: %s\n",
 			relayfork_strerror(r));
@@ -583,8 +583,8 @@ cleanup(struct job *j)
 	if (j->acct_fd >= 0)
 		close(j->acct_fd);
 	tree_free(j->tree);
-	usage_free(j->usage);
 	relayfork_tracker_free(j->tracker);
+	usage_free(j->usage);
 	relayfork_monitor_unref(j->monitor);
 	free(j->extra);
 }

@@ -44,17 +44,17 @@ struct extra {
  *
  * Per process they come from taskstats: the source hands its records to
  * the tracker, which sums them into struct relayfork_member.usage and
- * sets RELAYFORK_MEMBER_F_USAGE.  Without it (a librelayfork that has no
- * taskstats, or no CAP_NET_ADMIN) members have no usage, and
+ * sets RELAYFORK_MEMBER_F_USAGE.  Without it (no CAP_NET_ADMIN, or
+ * outside the initial namespaces) members have no usage, and
  * usage_missing() says why.  For the job as a whole, getrusage(2)'s
  * RUSAGE_CHILDREN: jobacct is the job's subreaper and reaps every
  * process of it, orphans included.
  */
 struct usage_source;
 
-/* Start receiving per-process figures, before the command runs.  The
- * run goes on without them: only -ENOMEM fails. */
-int usage_open(struct usage_source **ret);
+/* Start receiving per-process figures for t's members, before the
+ * command runs.  The run goes on without them: only -ENOMEM fails. */
+int usage_open(struct relayfork_tracker *t, struct usage_source **ret);
 /* The descriptor to poll for POLLIN, or -1 when there is none. */
 int usage_get_fd(const struct usage_source *u);
 /* Take what is waiting and hand it to the tracker; 0 or -errno. */

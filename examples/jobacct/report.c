@@ -334,6 +334,13 @@ report_text_summary(FILE *out, const struct outcome *o)
 	}
 	if (o->missing)
 		fprintf(out, "  per process  not available: %s\n", o->missing);
+	else if (sums_complete(o))
+		fputs("  per process  every process's figures, from taskstats "
+		      "(--json, --tree)\n", out);
+	else
+		fprintf(out, "  per process  incomplete: %llu taskstats records "
+			"lost, some processes have no figures\n",
+			(unsigned long long)o->totals.usage_lost);
 }
 
 /* The tree: nodes by member id (ids are dense, from 1). */

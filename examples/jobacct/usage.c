@@ -3,11 +3,10 @@
  * Where resource figures come from.
  *
  * Per process: taskstats exit records (CPU, memory peak, page faults,
- * I/O), which need CAP_NET_ADMIN and the initial namespaces.  This
- * librelayfork has no taskstats yet: the source below is the place
- * where it plugs in (open the socket in usage_open(), poll its fd, and
- * hand each record to the tracker in usage_dispatch()); until then
- * members have no usage and usage_missing() says so.
+ * I/O), which need CAP_NET_ADMIN and the initial namespaces.  The
+ * tracker reads them (relayfork_tracker_set_taskstats()) and sums them
+ * into its members' records; jobacct drains the source when it is
+ * readable.  Without them usage_missing() says why.
  *
  * For the job: getrusage(RUSAGE_CHILDREN), which holds every process of
  * the job that was waited for: jobacct is the job's subreaper and reaps
@@ -32,21 +31,45 @@
 #define NEED_TASKSTATS "per-process CPU, memory and I/O need taskstats (CAP_NET_ADMIN)"
 
 struct usage_source {
-	int fd;
+	struct relayfork_taskstats *ts;
 	const char *missing;
-	uint64_t lost;
 };
 
 int
-usage_open(struct usage_source **ret)
+usage_open(struct relayfork_tracker *t, struct usage_source **ret)
 {
 	struct usage_source *u = calloc(1, sizeof(*u));
+	int r;
 
 	if (!u)
 		return -ENOMEM;
-	u->fd = -1;
-	u->missing = NEED_TASKSTATS ", which this librelayfork cannot "
-				    "read yet";
+	r = relayfork_taskstats_new(0, &u->ts);
+	switch (r) {
+	case 0:
+		relayfork_tracker_set_taskstats(t, u->ts);
+		break;
+	case -ENOMEM:
+		free(u);
+		return r;
+	case -EPERM:
+		u->missing = NEED_TASKSTATS ", which this process lacks";
+		break;
+	case -EOPNOTSUPP:
+		u->missing = NEED_TASKSTATS " in the initial user and PID "
+					    "namespaces, which this process is not in";
+		break;
+	case -ECONNREFUSED:
+		u->missing = NEED_TASKSTATS " in the initial network "
+					    "namespace, which this process is not in";
+		break;
+	case -EPROTONOSUPPORT:
+		u->missing = "per-process CPU, memory and I/O need taskstats, "
+			     "which this kernel lacks (CONFIG_TASKSTATS)";
+		break;
+	default:
+		u->missing = "taskstats could not be read";
+		break;
+	}
 	*ret = u;
 	return 0;
 }
@@ -54,15 +77,15 @@ usage_open(struct usage_source **ret)
 int
 usage_get_fd(const struct usage_source *u)
 {
-	return u->fd;
+	return u->ts ? relayfork_taskstats_get_fd(u->ts) : -1;
 }
 
 int
 usage_dispatch(struct usage_source *u, struct relayfork_tracker *t)
 {
-	(void)u;
-	(void)t;
-	return 0;
+	int r = u->ts ? relayfork_tracker_drain_usage(t) : 0;
+
+	return r < 0 ? r : 0;
 }
 
 const char *
@@ -74,12 +97,17 @@ usage_missing(const struct usage_source *u)
 uint64_t
 usage_lost(const struct usage_source *u)
 {
-	return u->lost;
+	return u->ts ? relayfork_taskstats_get_counter(u->ts,
+						       RELAYFORK_TASKSTATS_LOST)
+		     : 0;
 }
 
 void
 usage_free(struct usage_source *u)
 {
+	if (!u)
+		return;
+	relayfork_taskstats_free(u->ts);
 	free(u);
 }
 

@@ -7,8 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,49 +17,43 @@
 
 enum node { NODE_NONE, NODE_ROOT, NODE_PROCESSES, NODE_SIGNAL, NODE_STATS };
 
+/* Room for the longest piece of a file handed out at once: the stats
+ * header. */
+#define PIECE_SIZE 384
+
+/* Where a reader stands. */
+enum stage { STAGE_HEAD, STAGE_TARGETS, STAGE_TAIL, STAGE_END };
+
 /*
- * What a reader gets: the file's text when it was opened, like sysfs.
- * Open snapshots are listed so that those whose release never came (the
- * filesystem was unmounted first) are freed at exit.
+ * An open file.  What it reads is made as it is read, a piece (a line,
+ * a pid) at a time, so that a handle costs the same with ten targets or
+ * ten thousand and a long listing is not made again for every read call:
+ * a listing read in several calls shows the targets registered as it
+ * goes, each once.  Writing the processes file runs with the
+ * credentials of the process that opened it, read at open, as the
+ * kernel does for /proc/PID/mem: a handle opened by a user stays that
+ * user's, whoever writes to it.  Open handles are listed so that those
+ * whose release never came (the filesystem was unmounted first) are
+ * freed at exit.
  */
-struct snapshot {
-	struct snapshot *prev, *next;
-	size_t len;
-	char text[];
+struct handle {
+	struct handle *prev, *next;
+	enum node node;
+	struct creds opener;
+	pid_t opener_pid;	/* the thread that opened it */
+	struct user *user;	/* counted against; NULL for root */
+	/* Reading: the offset of the next byte, the next target to list,
+	 * and the piece being handed out. */
+	off_t off;
+	uint64_t next_seq;
+	unsigned char stage;	/* enum stage */
+	unsigned short len, pos;
+	char piece[PIECE_SIZE];
+	/* Writing the processes file: the incomplete last line. */
+	struct line_buffer lines;
 };
 
-static struct snapshot *open_snapshots;
-
-static void
-snapshot_link(struct snapshot *s)
-{
-	s->prev = NULL;
-	s->next = open_snapshots;
-	if (open_snapshots)
-		open_snapshots->prev = s;
-	open_snapshots = s;
-}
-
-static void
-snapshot_free(struct snapshot *s)
-{
-	if (!s)
-		return;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		open_snapshots = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	free(s);
-}
-
-void
-relayforkd_free_snapshots(void)
-{
-	while (open_snapshots)
-		snapshot_free(open_snapshots);
-}
+static struct handle *open_handles;
 
 static struct relayforkd *
 daemon_state(void)
@@ -130,268 +122,239 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
 	return 0;
 }
 
-/* printf into a growing snapshot. */
-static struct snapshot *
-snapshot_printf(struct snapshot *s, const char *fmt, ...)
-{
-	va_list ap;
-	size_t len = s ? s->len : 0;
-	struct snapshot *n;
-	int add;
-
-	va_start(ap, fmt);
-	add = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (add < 0) {
-		free(s);
-		return NULL;
-	}
-	n = realloc(s, sizeof(*n) + len + (size_t)add + 1);
-	if (!n) {
-		free(s);
-		return NULL;
-	}
-	va_start(ap, fmt);
-	vsnprintf(n->text + len, (size_t)add + 1, fmt, ap);
-	va_end(ap);
-	n->len = len + (size_t)add;
-	return n;
-}
-
-static struct snapshot *
-render_processes(struct relayforkd *d)
-{
-	struct snapshot *s = snapshot_printf(NULL, "%s", "");
-	pid_t *pids;
-	int n, i;
-
-	n = relayfork_forwarder_get_targets(d->forwarder, NULL, 0);
-	pids = calloc((size_t)n + 1, sizeof(*pids));
-	if (!pids) {
-		free(s);
-		return NULL;
-	}
-	n = relayfork_forwarder_get_targets(d->forwarder, pids, (size_t)n);
-	/* The 2005 format: each pid followed by a space, then a newline. */
-	for (i = 0; i < n && s; i++)
-		s = snapshot_printf(s, "%d ", (int)pids[i]);
-	free(pids);
-	if (s)
-		s = snapshot_printf(s, "\n");
-	return s;
-}
-
-static struct snapshot *
-render_stats(struct relayforkd *d)
+/* Put the stats header in the piece: the counters as they are now. */
+static void
+piece_stats_header(struct relayforkd *d, struct handle *h)
 {
 	struct relayfork_forwarder *f = d->forwarder;
-	struct snapshot *s;
-	pid_t *pids;
-	int n, i;
+	int n;
 
-	s = snapshot_printf(NULL,
-			    "forks_seen %llu\n"
-			    "signals_sent %llu\n"
-			    "signals_dropped %llu\n"
-			    "signals_failed %llu\n"
-			    "targets_pruned %llu\n"
-			    "events_lost %llu\n",
-			    (unsigned long long)relayfork_forwarder_get_counter(
-				    f, RELAYFORK_FORWARDER_FORKS),
-			    (unsigned long long)relayfork_forwarder_get_counter(
-				    f, RELAYFORK_FORWARDER_SENT),
-			    (unsigned long long)relayfork_forwarder_get_counter(
-				    f, RELAYFORK_FORWARDER_DROPPED),
-			    (unsigned long long)relayfork_forwarder_get_counter(
-				    f, RELAYFORK_FORWARDER_FAILED),
-			    (unsigned long long)relayfork_forwarder_get_counter(
-				    f, RELAYFORK_FORWARDER_PRUNED),
-			    (unsigned long long)d->events_lost);
-	n = relayfork_forwarder_get_targets(f, NULL, 0);
-	pids = calloc((size_t)n + 1, sizeof(*pids));
-	if (!pids) {
-		free(s);
-		return NULL;
-	}
-	n = relayfork_forwarder_get_targets(f, pids, (size_t)n);
-	for (i = 0; i < n && s; i++) {
-		uint64_t sent = 0, dropped = 0;
-
-		relayfork_forwarder_get_target_counters(f, pids[i], &sent,
-							&dropped);
-		s = snapshot_printf(s, "target %d sent %llu dropped %llu\n",
-				    (int)pids[i], (unsigned long long)sent,
-				    (unsigned long long)dropped);
-	}
-	free(pids);
-	return s;
+	n = snprintf(h->piece, sizeof(h->piece),
+		     "forks_seen %llu\n"
+		     "signals_sent %llu\n"
+		     "signals_dropped %llu\n"
+		     "signals_failed %llu\n"
+		     "targets_pruned %llu\n"
+		     "targets_revoked %llu\n"
+		     "restores_refused %llu\n"
+		     "events_lost %llu\n",
+		     (unsigned long long)relayfork_forwarder_get_counter(
+			     f, RELAYFORK_FORWARDER_FORKS),
+		     (unsigned long long)relayfork_forwarder_get_counter(
+			     f, RELAYFORK_FORWARDER_SENT),
+		     (unsigned long long)relayfork_forwarder_get_counter(
+			     f, RELAYFORK_FORWARDER_DROPPED),
+		     (unsigned long long)relayfork_forwarder_get_counter(
+			     f, RELAYFORK_FORWARDER_FAILED),
+		     (unsigned long long)relayfork_forwarder_get_counter(
+			     f, RELAYFORK_FORWARDER_PRUNED),
+		     (unsigned long long)d->registry.revoked,
+		     (unsigned long long)d->registry.restore_refused,
+		     (unsigned long long)d->events_lost);
+	h->len = (unsigned short)(n < (int)sizeof(h->piece) ? n : 0);
 }
 
-static int
-fs_open(const char *path, struct fuse_file_info *fi)
+/* Make the next piece of h's file; false at its end. */
+static bool
+next_piece(struct relayforkd *d, struct handle *h)
 {
-	struct relayforkd *d = daemon_state();
-	enum node node = lookup(path);
-	int mode = fi->flags & O_ACCMODE;
-	struct snapshot *s = NULL;
+	const struct registration *r;
+	uint64_t sent, dropped;
+	int n = 0;
 
-	if (node == NODE_NONE)
-		return -ENOENT;
-	if (node == NODE_ROOT)
-		return -EISDIR;
-	if (node == NODE_STATS && mode != O_RDONLY)
-		return -EACCES;
-	/* The contents change with every request: no page cache. */
-	fi->direct_io = 1;
-	if (mode == O_WRONLY)
-		return 0;
-
-	switch (node) {
-	case NODE_PROCESSES:
-		s = render_processes(d);
-		break;
-	case NODE_SIGNAL:
-		s = snapshot_printf(NULL, "%d\n",
-				    relayfork_forwarder_get_signal(d->forwarder));
-		break;
-	case NODE_STATS:
-		s = render_stats(d);
-		break;
-	default:
-		break;
+	h->pos = h->len = 0;
+	while (n == 0 && h->stage != STAGE_END) {
+		switch (h->stage) {
+		case STAGE_HEAD:
+			h->stage = STAGE_TARGETS;
+			if (h->node == NODE_SIGNAL) {
+				n = snprintf(h->piece, sizeof(h->piece), "%d\n",
+					     relayfork_forwarder_get_signal(
+						     d->forwarder));
+				h->stage = STAGE_END;
+			} else if (h->node == NODE_STATS) {
+				piece_stats_header(d, h);
+				n = h->len;
+			}
+			break;
+		case STAGE_TARGETS:
+			r = registry_next(d, h->next_seq);
+			if (!r) {
+				h->stage = STAGE_TAIL;
+				break;
+			}
+			h->next_seq = r->seq + 1;
+			/* The 2005 format: each pid followed by a space, then
+			 * a newline. */
+			if (h->node == NODE_PROCESSES)
+				n = snprintf(h->piece, sizeof(h->piece), "%d ",
+					     (int)r->pid);
+			else if (relayfork_forwarder_get_target_counters(
+					 d->forwarder, r->pid, &sent,
+					 &dropped) == 0)
+				n = snprintf(h->piece, sizeof(h->piece),
+					     "target %d sent %llu dropped %llu\n",
+					     (int)r->pid, (unsigned long long)sent,
+					     (unsigned long long)dropped);
+			break;
+		case STAGE_TAIL:
+			h->stage = STAGE_END;
+			if (h->node == NODE_PROCESSES)
+				n = snprintf(h->piece, sizeof(h->piece), "\n");
+			break;
+		default:
+			break;
+		}
 	}
-	if (!s)
-		return -ENOMEM;
-	snapshot_link(s);
-	fi->fh = (uint64_t)(uintptr_t)s;
-	return 0;
+	h->len = (unsigned short)(n > 0 && n < (int)sizeof(h->piece) ? n : 0);
+	return h->len > 0;
+}
+
+/* Hand out up to size bytes of h's file from where it stands (into buf,
+ * or nowhere); returns how many. */
+static size_t
+produce(struct relayforkd *d, struct handle *h, char *buf, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		size_t take;
+
+		if (h->pos == h->len && !next_piece(d, h))
+			break;
+		take = h->len - h->pos;
+		if (take > size - done)
+			take = size - done;
+		if (buf)
+			memcpy(buf + done, h->piece + h->pos, take);
+		h->pos += (unsigned short)take;
+		done += take;
+	}
+	h->off += (off_t)done;
+	return done;
 }
 
 static int
 fs_read(const char *path, char *buf, size_t size, off_t off,
 	struct fuse_file_info *fi)
 {
-	struct snapshot *s = (struct snapshot *)(uintptr_t)fi->fh;
+	struct relayforkd *d = daemon_state();
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
-	if (!s)
+	if (!h)
 		return -EBADF;
-	if (off < 0 || (size_t)off >= s->len)
-		return 0;
-	if (size > s->len - (size_t)off)
-		size = s->len - (size_t)off;
-	memcpy(buf, s->text + off, size);
-	return (int)size;
-}
-
-static int
-fs_release(const char *path, struct fuse_file_info *fi)
-{
-	snapshot_free((struct snapshot *)(uintptr_t)fi->fh);
-	return 0;
-}
-
-/*
- * Check every request before changing anything, so that a bad write
- * changes nothing: a shell's `echo` then reports the error.
- */
-static int
-check_processes_request(struct relayforkd *d, const struct pid_request *req,
-			const struct fuse_context *ctx)
-{
-	int r;
-
-	if (!req->remove) {
-		r = proc_check_process(req->pid);
-		if (r < 0)
-			return r;
+	if (off < 0)
+		return -EINVAL;
+	/* Targets that exited are not listed. */
+	relayfork_forwarder_prune(d->forwarder);
+	registry_sync(d);
+	if (off != h->off) {
+		/* Not where the last read ended (a seek, pread(2)): start
+		 * again from the top, now. */
+		h->off = 0;
+		h->stage = STAGE_HEAD;
+		h->next_seq = 0;
+		h->len = h->pos = 0;
+		while (h->off < off)
+			if (produce(d, h, NULL, (size_t)(off - h->off)) == 0)
+				return 0;
 	}
-	if (ctx->uid == 0)
-		return 0;
-	if (!d->user_writes)
-		return -EACCES;
-	r = creds_may_signal(ctx->pid, req->pid);
-	/* Unregistering a process that has gone needs no permission. */
-	if (r == -ESRCH && req->remove)
-		return 0;
+	return (int)produce(d, h, buf, size);
+}
+
+/* What the lines of one write (or close) act on. */
+struct line_context {
+	struct relayforkd *d;
+	struct handle *h;
+	bool changed;
+};
+
+static int
+apply_line(const char *line, size_t len, void *userdata)
+{
+	static struct pid_request req[PARSE_MAX_REQUESTS];
+	struct line_context *lc = userdata;
+	struct handle *h = lc->h;
+	int n, r;
+
+	n = parse_processes(line, len, lc->d->pid_max, req, PARSE_MAX_REQUESTS);
+	if (n < 0)
+		return n;
+	r = registry_apply(lc->d, &h->opener, h->opener_pid, h->user, req, n);
+	if (r == 0)
+		lc->changed = true;
 	return r;
 }
 
-static int
-apply_processes_request(struct relayforkd *d, const struct pid_request *req,
-			bool *changed)
+/* Count the change in h's incomplete line against its user. */
+static void
+pending_account(struct relayforkd *d, struct handle *h, size_t before)
 {
-	int r;
+	if (!h->user)
+		return;
+	h->user->pending = h->user->pending - before + h->lines.len;
+	d->registry.user_pending = d->registry.user_pending - before +
+				   h->lines.len;
+}
 
-	*changed = false;
-	if (req->remove) {
-		r = relayfork_forwarder_remove(d->forwarder, req->pid);
-		*changed = r == 0;
-		/* Unregistering an unregistered pid is a no-op, as
-		 * registering a registered one is. */
-		return r == -ENOENT ? 0 : r;
-	}
-	r = relayfork_forwarder_add(d->forwarder, req->pid);
-	*changed = r > 0;
-	return r < 0 ? r : 0;
+/* The most h's incomplete line may hold within its user's budgets. */
+static size_t
+pending_room(struct relayforkd *d, struct handle *h)
+{
+	size_t mine, all;
+
+	if (!h->user)
+		return PARSE_MAX_LINE;
+	/* What this handle holds is replaced, not added to. */
+	mine = MAX_PENDING_PER_USER - (h->user->pending - h->lines.len);
+	all = MAX_USER_PENDING - (d->registry.user_pending - h->lines.len);
+	return mine < all ? mine : all;
+}
+
+/* Subscribe or unsubscribe after requests changed something: the writer
+ * learns here if listening fails. */
+static int
+after_requests(struct relayforkd *d, const struct line_context *lc, int r)
+{
+	if (lc->changed && relayforkd_update_subscription(d) < 0 && r >= 0)
+		return -EIO;
+	return r;
+}
+
+/* Apply h's incomplete last line, as if a newline had come. */
+static int
+finish_line(struct relayforkd *d, struct handle *h)
+{
+	struct line_context lc = { .d = d, .h = h };
+	size_t before = h->lines.len;
+	int r = line_buffer_finish(&h->lines, apply_line, &lc);
+
+	pending_account(d, h, before);
+	return after_requests(d, &lc, r);
 }
 
 static int
-write_processes(struct relayforkd *d, const char *buf, size_t size)
+write_processes(struct relayforkd *d, struct handle *h, const char *buf,
+		size_t size)
 {
-	static struct pid_request req[PARSE_MAX_REQUESTS];
-	static bool changed[PARSE_MAX_REQUESTS];
-	const struct fuse_context *ctx = fuse_get_context();
-	int n, i, r = 0;
+	struct line_context lc = { .d = d, .h = h };
+	size_t before = h->lines.len;
+	ssize_t r;
 
-	n = parse_processes(buf, size, d->pid_max, req, PARSE_MAX_REQUESTS);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		r = check_processes_request(d, &req[i], ctx);
-		if (r < 0)
-			return r;
-	}
-	for (i = 0; i < n; i++) {
-		r = apply_processes_request(d, &req[i], &changed[i]);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		/* A process vanished between check and apply: undo. */
-		while (i-- > 0) {
-			if (!changed[i])
-				continue;
-			if (req[i].remove)
-				(void)relayfork_forwarder_add(d->forwarder,
-							      req[i].pid);
-			else
-				(void)relayfork_forwarder_remove(d->forwarder,
-								 req[i].pid);
-		}
-		return r;
-	}
-	if (d->verbose)
-		for (i = 0; i < n; i++)
-			if (changed[i])
-				log_msg("%s %d (by pid %d, uid %u)",
-					req[i].remove ? "unregistered"
-						      : "registered",
-					(int)req[i].pid, (int)ctx->pid,
-					(unsigned)ctx->uid);
-	/* The serving loop subscribes or unsubscribes after this request;
-	 * the caller learns here if listening fails. */
-	r = relayforkd_update_subscription(d);
-	return r < 0 ? -EIO : 0;
+	r = line_buffer_write(&h->lines, buf, size, pending_room(d, h),
+			      apply_line, &lc);
+	pending_account(d, h, before);
+	return after_requests(d, &lc, (int)r);
 }
 
 static int
-write_signal(struct relayforkd *d, const char *buf, size_t size)
+write_signal(struct relayforkd *d, struct handle *h, const char *buf,
+	     size_t size)
 {
-	const struct fuse_context *ctx = fuse_get_context();
 	int signo, r;
 
 	/* Only root changes the signal, whatever the mode bits. */
-	if (ctx->uid != 0)
+	if (!creds_privileged(&h->opener))
 		return -EACCES;
 	r = parse_signal(buf, size, &signo);
 	if (r < 0)
@@ -407,21 +370,160 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 	 struct fuse_file_info *fi)
 {
 	struct relayforkd *d = daemon_state();
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	int r;
 
-	/* Each write is one command, wherever the file offset is. */
-	switch (lookup(path)) {
+	if (!h)
+		return -EBADF;
+	/* Wherever the file offset is: the processes file takes lines,
+	 * the signal file one number per write. */
+	switch (h->node) {
 	case NODE_PROCESSES:
-		r = write_processes(d, buf, size);
-		break;
+		return write_processes(d, h, buf, size);
 	case NODE_SIGNAL:
-		r = write_signal(d, buf, size);
-		break;
+		r = write_signal(d, h, buf, size);
+		return r < 0 ? r : (int)size;
 	default:
-		r = -EACCES;
-		break;
+		return -EACCES;
 	}
-	return r < 0 ? r : (int)size;
+}
+
+static int
+fs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct relayforkd *d = daemon_state();
+	const struct fuse_context *ctx = fuse_get_context();
+	enum node node = lookup(path);
+	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	struct handle *h;
+	struct creds opener;
+	struct user *u;
+	int r;
+
+	if (node == NODE_NONE)
+		return -ENOENT;
+	if (node == NODE_ROOT)
+		return -EISDIR;
+	if (node == NODE_STATS && writing)
+		return -EACCES;
+	/* The opener waits for this answer: its thread is the one FUSE
+	 * names, and /proc must agree on who it is. */
+	r = creds_read_pid(ctx->pid, &opener);
+	if (r < 0 || opener.fsuid != ctx->uid)
+		return -EACCES;
+	if (writing && !creds_privileged(&opener) &&
+	    (node == NODE_SIGNAL || !d->user_writes))
+		return -EACCES;
+	u = registry_user(d, &opener, &r);
+	if (r < 0)
+		return r;
+	if (u && u->handles >= MAX_HANDLES_PER_USER) {
+		registry_user_put(d, u);
+		return -EMFILE;
+	}
+	if (u && d->registry.user_handles >= MAX_USER_HANDLES) {
+		registry_user_put(d, u);
+		return -ENFILE;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		registry_user_put(d, u);
+		return -ENOMEM;
+	}
+	h->node = node;
+	h->opener = opener;
+	h->opener_pid = ctx->pid;
+	h->user = u;
+	if (u) {
+		u->handles++;
+		d->registry.user_handles++;
+	}
+	h->prev = NULL;
+	h->next = open_handles;
+	if (open_handles)
+		open_handles->prev = h;
+	open_handles = h;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	/* The contents change with every request: no page cache. */
+	fi->direct_io = 1;
+	/* Only a writer of the processes file has something to end at
+	 * close. */
+	fi->noflush = node != NODE_PROCESSES || !writing;
+	return 0;
+}
+
+/* Unlist and free h, giving back what it counted. */
+static void
+handle_free(struct relayforkd *d, struct handle *h)
+{
+	size_t before = h->lines.len;
+
+	line_buffer_free(&h->lines);
+	pending_account(d, h, before);
+	if (h->user) {
+		h->user->handles--;
+		d->registry.user_handles--;
+		registry_user_put(d, h->user);
+	}
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		open_handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	free(h);
+}
+
+/*
+ * close(2) reports what flush returns: the incomplete last line is
+ * applied here, when the process that opened the file closes it.  A copy
+ * of the descriptor that another process closes (a child that inherited
+ * it, at its exit) leaves the line alone: the opener may still be
+ * writing it.
+ */
+static int
+fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct relayforkd *d = daemon_state();
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct creds closer;
+
+	if (!h || h->node != NODE_PROCESSES || h->lines.len == 0)
+		return 0;
+	if (creds_read_pid(fuse_get_context()->pid, &closer) < 0 ||
+	    closer.tgid != h->opener.tgid)
+		return 0;
+	return finish_line(d, h);
+}
+
+/* The last close: a line still incomplete is applied, its error only
+ * logged (release cannot report one). */
+static int
+fs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct relayforkd *d = daemon_state();
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int r;
+
+	if (!h)
+		return 0;
+	if (h->lines.len > 0) {
+		r = finish_line(d, h);
+		if (r < 0)
+			log_msg("the last line written to processes (opened by "
+				"pid %d) was incomplete and failed at close: %s",
+				(int)h->opener_pid, strerror(-r));
+	}
+	handle_free(d, h);
+	return 0;
+}
+
+void
+relayforkd_free_state(struct relayforkd *d)
+{
+	while (open_handles)
+		handle_free(d, open_handles);
+	registry_free(d);
 }
 
 static int
@@ -456,5 +558,6 @@ const struct fuse_operations relayforkd_operations = {
 	.read = fs_read,
 	.write = fs_write,
 	.truncate = fs_truncate,
+	.flush = fs_flush,
 	.release = fs_release,
 };

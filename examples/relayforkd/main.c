@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,7 +48,12 @@ struct options {
 	bool user_writes;
 	bool skip_threads;
 	bool verbose;
+	int max_per_user;
+	int max_targets;
 };
+
+/* Long options without a short one. */
+enum { OPT_MAX_PER_USER = 256, OPT_MAX_TARGETS };
 
 void
 log_msg(const char *fmt, ...)
@@ -86,6 +92,10 @@ usage(FILE *out)
 		"                           (default SIGRTMIN, %d here)\n"
 		"  -u, --allow-user-writes  let any user register processes it may\n"
 		"                           signal itself (default: root only)\n"
+		"      --max-per-user N     registrations each user other than root may\n"
+		"                           hold (default %d)\n"
+		"      --max-targets N      registrations in all (default %d; users other\n"
+		"                           than root may hold 7/8 of them together)\n"
 		"  -t, --skip-threads       do not forward forks that create threads\n"
 		"  -b, --buffer SIZE        receive buffer for fork events, in bytes or\n"
 		"                           with a K, M or G suffix (default 8M)\n"
@@ -93,7 +103,8 @@ usage(FILE *out)
 		"                           subscription change\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n",
-		DEFAULT_MOUNTPOINT, SIGRTMIN);
+		DEFAULT_MOUNTPOINT, SIGRTMIN, DEFAULT_MAX_PER_USER,
+		DEFAULT_MAX_TARGETS);
 }
 
 static int
@@ -104,6 +115,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "state-file", required_argument, NULL, 'S' },
 		{ "signal", required_argument, NULL, 's' },
 		{ "allow-user-writes", no_argument, NULL, 'u' },
+		{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
+		{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
 		{ "skip-threads", no_argument, NULL, 't' },
 		{ "buffer", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -115,7 +128,9 @@ parse_options(int argc, char **argv, struct options *o)
 
 	/* buffer 0: the library's default. */
 	*o = (struct options){ .mountpoint = DEFAULT_MOUNTPOINT,
-			       .signo = SIGRTMIN };
+			       .signo = SIGRTMIN,
+			       .max_per_user = DEFAULT_MAX_PER_USER,
+			       .max_targets = DEFAULT_MAX_TARGETS };
 	while ((c = getopt_long(argc, argv, "m:S:s:utb:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -146,6 +161,22 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'u':
 			o->user_writes = true;
 			break;
+		case OPT_MAX_PER_USER:
+		case OPT_MAX_TARGETS: {
+			int *v = c == OPT_MAX_PER_USER ? &o->max_per_user
+						       : &o->max_targets;
+
+			if (parse_number_text(optarg, strlen(optarg), v) < 0 ||
+			    *v < 1) {
+				fprintf(stderr, "relayforkd: --%s takes a whole "
+						"number from 1, not '%s'\n",
+					c == OPT_MAX_PER_USER ? "max-per-user"
+							      : "max-targets",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'b':
 			if (parse_size(optarg, &o->buffer) < 0) {
 				fprintf(stderr, "relayforkd: --buffer takes a size "
@@ -196,23 +227,49 @@ relayforkd_update_subscription(struct relayforkd *d)
 {
 	/* get_targets prunes the targets that have exited first. */
 	bool want = relayfork_forwarder_get_targets(d->forwarder, NULL, 0) > 0;
+	uint32_t events = RELAYFORK_EVENTS_FORK;
+	bool uids;
 	int r = 0;
 
-	if (want == d->subscribed)
-		return 0;
-	r = want ? relayfork_monitor_start(d->monitor)
-		 : relayfork_monitor_stop(d->monitor);
-	if (r < 0) {
-		log_msg("cannot %s: %s", want ? "subscribe" : "unsubscribe",
-			relayfork_strerror(r));
-		return r;
+	/* A user's registration stands while the user may signal its
+	 * target: a change of the target's uids is checked. */
+	registry_sync(d);
+	if (registry_has_user_targets(d))
+		events |= RELAYFORK_EVENTS_UID;
+	if (events != d->events) {
+		r = relayfork_monitor_set_events(d->monitor, events);
+		if (r < 0) {
+			log_msg("cannot change the events listened to: %s",
+				relayfork_strerror(r));
+			return r;
+		}
+		d->events = events;
 	}
-	d->subscribed = want;
-	/* Whether the kernel builds a message for every fork on our behalf
-	 * shows nowhere else; the tests read it here too. */
-	if (d->verbose)
-		log_msg("%s", want ? "subscribed to fork events"
-				   : "unsubscribed: no process is registered");
+	if (want != d->subscribed) {
+		r = want ? relayfork_monitor_start(d->monitor)
+			 : relayfork_monitor_stop(d->monitor);
+		if (r < 0) {
+			log_msg("cannot %s: %s", want ? "subscribe" : "unsubscribe",
+				relayfork_strerror(r));
+			return r;
+		}
+		d->subscribed = want;
+		/* Whether the kernel builds a message for every fork on our
+		 * behalf shows nowhere else; the tests read it here too. */
+		if (d->verbose)
+			log_msg("%s", want ? "subscribed to fork events"
+					   : "unsubscribed: no process is registered");
+	}
+	uids = d->subscribed && (d->events & RELAYFORK_EVENTS_UID);
+	if (uids != d->watching_uids) {
+		d->watching_uids = uids;
+		if (d->verbose)
+			log_msg("%s", uids ? "listening to uid changes"
+					   : "no longer listening to uid changes");
+		/* What changed before uid changes were heard. */
+		if (uids)
+			registry_recheck_all(d);
+	}
 	return 0;
 }
 
@@ -358,8 +415,9 @@ signal_name(int signo, char *buf, size_t size)
 /*
  * Read what the signalfd holds: the first signal that asks the daemon to
  * stop (logged), or 0 when there is none.  A real-time signal with
- * si_code SI_ASYNCIO is the forwarder's own: root registered the
- * daemon's pid, and a fork was forwarded to it.  Nothing to do.
+ * si_code SI_ASYNCIO is a forwarder's: root registered the daemon's pid
+ * in another relayforkd (this one refuses its own), and a fork was
+ * forwarded to it.  Nothing to do.
  */
 static int
 take_stop_signal(int sfd)
@@ -402,11 +460,12 @@ open_standard_fds(void)
 
 /*
  * The file system's operations with the daemon's hooks: the state file
- * is brought up to date before a write or flush is answered (so that a
- * registration its writer saw succeed survives a crash right after),
- * with the writer's uid as the registrant; and init tells when the
- * kernel's first request has been answered, for READY=1.  Wrappers, not
- * changes to fs.c: whatever a request changes, the state follows.
+ * is brought up to date before a write, flush or release is answered
+ * (so that a registration its writer saw succeed survives a crash right
+ * after), each target with its registrant as the registry holds it; and
+ * init tells when the kernel's first request has been answered, for
+ * READY=1.  Wrappers, not changes to fs.c: whatever a request changes,
+ * the state follows.
  */
 static struct fuse_operations operations;
 static struct state state;
@@ -427,8 +486,7 @@ hook_write(const char *path, const char *buf, size_t size, off_t off,
 {
 	int r = relayforkd_operations.write(path, buf, size, off, fi);
 
-	state_sync(&state, fuse_get_context()->private_data,
-		   fuse_get_context()->uid);
+	state_sync(&state, fuse_get_context()->private_data);
 	return r;
 }
 
@@ -437,8 +495,17 @@ hook_flush(const char *path, struct fuse_file_info *fi)
 {
 	int r = relayforkd_operations.flush(path, fi);
 
-	state_sync(&state, fuse_get_context()->private_data,
-		   fuse_get_context()->uid);
+	state_sync(&state, fuse_get_context()->private_data);
+	return r;
+}
+
+/* A line left incomplete is applied at the last close. */
+static int
+hook_release(const char *path, struct fuse_file_info *fi)
+{
+	int r = relayforkd_operations.release(path, fi);
+
+	state_sync(&state, fuse_get_context()->private_data);
 	return r;
 }
 
@@ -452,6 +519,8 @@ hook_operations(void)
 		operations.write = hook_write;
 	if (operations.flush)
 		operations.flush = hook_flush;
+	if (operations.release)
+		operations.release = hook_release;
 }
 
 static int
@@ -464,8 +533,57 @@ on_event(struct relayfork_monitor *m, const struct relayfork_event *ev,
 		d->events_lost += ev->u.lost.count;
 		log_msg("the kernel dropped %llu events: forks among them were "
 			"not forwarded", (unsigned long long)ev->u.lost.count);
+		/* Uid changes may have been among them too. */
+		if (d->watching_uids)
+			registry_recheck_all(d);
 	}
+	/* May the registrant of a process whose uid changed still signal
+	 * it?  (The kernel's check is on the main thread's credentials.) */
+	if (ev->type == RELAYFORK_EVENT_UID)
+		registry_recheck(d, ev->tgid);
 	relayfork_forwarder_handle(d->forwarder, ev);
+	/* A fork costs a signal per target: stop the round when it has
+	 * cost enough (the rest of the events stay queued). */
+	d->round_work += 1;
+	if (ev->type == RELAYFORK_EVENT_FORK)
+		d->round_work += d->registry.nlive;
+	return d->round_work >= SIGNALS_PER_ROUND;
+}
+
+/*
+ * Each target costs a descriptor (its pidfd), held until it goes: make
+ * sure all of them and the daemon's own fit, so that a registration
+ * never fails for want of one (a line's new targets are held while it is
+ * checked, within the same limit).
+ */
+static int
+limit_descriptors(struct relayforkd *d)
+{
+	rlim_t need = (rlim_t)d->max_targets + BASE_DESCRIPTORS;
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
+		log_msg("getrlimit: %m");
+		return -errno;
+	}
+	if (lim.rlim_cur >= need)
+		return 0;
+	/* poll(2), never select(2): any descriptor number will do. */
+	lim.rlim_cur = lim.rlim_max < need ? lim.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0) {
+		log_msg("setrlimit: %m");
+		return -errno;
+	}
+	if (lim.rlim_cur < need) {
+		d->max_targets = lim.rlim_cur > BASE_DESCRIPTORS
+					 ? (unsigned int)(lim.rlim_cur -
+							  BASE_DESCRIPTORS)
+					 : 1;
+		log_msg("RLIMIT_NOFILE allows %llu descriptors: at most %u "
+			"targets (set LimitNOFILE= to --max-targets + %d)",
+			(unsigned long long)lim.rlim_cur, d->max_targets,
+			BASE_DESCRIPTORS);
+	}
 	return 0;
 }
 
@@ -504,10 +622,19 @@ setup(struct relayforkd *d, const struct options *o)
 		log_msg("%s", relayfork_strerror(r));
 		return r;
 	}
+	d->events = RELAYFORK_EVENTS_FORK;
 	d->user_writes = o->user_writes;
 	d->verbose = o->verbose;
 	d->pid_max = read_pid_max();
-	return 0;
+	d->self = getpid();
+	d->max_per_user = (unsigned int)o->max_per_user;
+	d->max_targets = (unsigned int)o->max_targets;
+	r = creds_init();
+	if (r < 0) {
+		log_msg("cannot read /proc/self/ns/user: %s", strerror(-r));
+		return r;
+	}
+	return limit_descriptors(d);
 }
 
 static int
@@ -522,6 +649,7 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		/* Readable when a registered process exits. */
 		{ .fd = relayfork_forwarder_get_fd(d->forwarder), .events = POLLIN },
 	};
+	bool more = false; /* events left queued by the last round */
 	bool ready = false;
 	int r = 0;
 
@@ -531,14 +659,14 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 		 * or unregistered, a target exited or was found gone).
 		 * The state file follows the same changes. */
 		(void)relayforkd_update_subscription(d);
-		state_sync(&state, d, 0);
+		state_sync(&state, d);
 		/* Ready once the kernel's INIT is answered: from then on
 		 * the mount answers every request. */
 		if (fuse_initialized && !ready) {
 			ready = true;
 			(void)notify_send("READY=1\nSTATUS=Serving");
 		}
-		if (poll(pfd, 4, -1) < 0) {
+		if (poll(pfd, 4, more ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -548,13 +676,17 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 			break;
 		if (pfd[3].revents)
 			relayfork_forwarder_prune(d->forwarder);
-		if (pfd[1].revents) {
+		if (pfd[1].revents || more) {
+			d->round_work = 0;
 			r = relayfork_monitor_dispatch(d->monitor, on_event, d);
 			if (r < 0) {
 				log_msg("receiving events: %s",
 					relayfork_strerror(r));
 				break;
 			}
+			/* Stopped by on_event(): a request may come first. */
+			more = r > 0;
+			r = 0;
 		}
 		if (pfd[0].revents) {
 			r = fuse_session_receive_buf(se, &buf);
@@ -573,7 +705,7 @@ serve(struct relayforkd *d, struct fuse *fuse, int sfd)
 	}
 	free(buf.mem);
 	(void)notify_send("STOPPING=1");
-	state_sync(&state, d, 0);
+	state_sync(&state, d);
 	return r;
 }
 
@@ -653,8 +785,9 @@ main(int argc, char **argv)
 
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
-	relayforkd_free_snapshots();
 out:
+	/* Restored registrations too, when the mount failed. */
+	relayforkd_free_state(&d);
 	fuse_opt_free_args(&args);
 	relayfork_monitor_unref(d.monitor);
 	relayfork_forwarder_free(d.forwarder);

@@ -13,7 +13,7 @@
 #include "state.h"
 
 #define STATE_VERSION "1"
-/* Far more than LimitNOFILE= targets take (about 40 bytes each). */
+/* Far more than --max-targets targets take (about 100 bytes each). */
 #define STATE_MAX_SIZE (16 << 20)
 
 int
@@ -64,18 +64,27 @@ read_boot_id(char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* A decimal number of at most max: 0 or -EINVAL. */
+/* A number in base 10 or 16 (digits only, no prefix) of at most max:
+ * 0 or -EINVAL. */
 static int
-parse_number(const char *s, unsigned long long max, unsigned long long *ret)
+parse_number(const char *s, unsigned int base, unsigned long long max,
+	     unsigned long long *ret)
 {
 	unsigned long long v = 0;
+	unsigned int digit;
 
 	if (!s || !*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
+		if (*s >= '0' && *s <= '9')
+			digit = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			digit = (unsigned)(*s - 'a' + 10);
+		else
 			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
+		if (v > (max - digit) / base)
+			return -EINVAL;
+		v = v * base + digit;
 	}
 	*ret = v;
 	return 0;
@@ -110,40 +119,103 @@ target_start_time(struct relayfork_forwarder *f, pid_t pid,
 	return r;
 }
 
-/* Register pid if it is still the process that started at start. */
+/* The start time of whatever process pid names now: 0 or a negative
+ * errno. */
 static int
-restore_target(struct relayfork_forwarder *f, pid_t pid,
-	       unsigned long long start)
+pid_start_time(pid_t pid, unsigned long long *ret)
 {
-	unsigned long long now;
-	int r = relayfork_forwarder_add(f, pid);
+	struct procfs_stat st;
+	int dirfd = procfs_open_pid(pid), r;
 
+	if (dirfd < 0)
+		return dirfd;
+	r = procfs_read_stat(dirfd, "stat", &st);
 	if (r == 0)
-		return -EEXIST;
-	if (r < 0)
-		return r;
-	r = target_start_time(f, pid, &now);
-	if (r == 0 && now != start)
-		r = -ESTALE;
-	if (r < 0)
-		(void)relayfork_forwarder_remove(f, pid);
+		*ret = st.start_ticks;
+	close(dirfd);
 	return r;
 }
 
-static const char *
-drop_reason(int r)
+/*
+ * Register t again if its pid still names the process that started at
+ * t->start, in its registrant's name (registry_restore(): kill(2)'s rule
+ * and the limits).
+ */
+static int
+restore_target(struct relayforkd *d, const struct state_target *t)
 {
+	unsigned long long now;
+	int r;
+
+	/* First what the pid names now: another process would be refused
+	 * for its own credentials, a wrong reason to log. */
+	r = pid_start_time(t->pid, &now);
+	if (r == 0 && now != t->start)
+		r = -ESTALE;
+	if (r == 0)
+		r = registry_restore(d, t->pid, &t->registrant,
+				     t->registrant_pid);
+	if (r < 0)
+		return r;
+	/* Again with the target held: the pid may have changed hands
+	 * between the two. */
+	r = target_start_time(d->forwarder, t->pid, &now);
+	if (r == 0 && now != t->start)
+		r = -ESTALE;
+	if (r < 0)
+		registry_remove(d, t->pid);
+	return r;
+}
+
+/* Say why t was not restored; count it if the permission model or the
+ * limits refused it. */
+static void
+log_dropped(struct relayforkd *d, const struct state_target *t, int r)
+{
+	const char *why;
+	char buf[128];
+
 	switch (r) {
 	case -ESRCH:
-		return "it has exited";
+		why = "it has exited";
+		break;
 	case -ESTALE:
 	case -EINVAL: /* a thread of another process now */
-		return "its pid now names another process";
+		why = "its pid now names another process";
+		break;
 	case -EEXIST:
-		return "listed twice";
+		why = "listed twice";
+		break;
+	case -EACCES:
+		snprintf(buf, sizeof(buf), "uid %u registered it, and only "
+			 "root registers without --allow-user-writes",
+			 (unsigned)t->registrant.uid);
+		why = buf;
+		break;
+	case -EPERM:
+		snprintf(buf, sizeof(buf), "uid %u, which registered it, may "
+			 "no longer signal it", (unsigned)t->registrant.uid);
+		why = buf;
+		break;
+	case -EDQUOT:
+		snprintf(buf, sizeof(buf), "uid %u holds --max-per-user (%u) "
+			 "registrations already", (unsigned)t->registrant.uid,
+			 d->max_per_user);
+		why = buf;
+		break;
+	case -ENOSPC:
+		snprintf(buf, sizeof(buf), "the registrations are at their "
+			 "limit (--max-targets %u, 7/8 of it for users other "
+			 "than root)", d->max_targets);
+		why = buf;
+		break;
 	default:
-		return strerror(-r);
+		why = strerror(-r);
+		break;
 	}
+	if (r == -EACCES || r == -EPERM || r == -EDQUOT || r == -ENOSPC)
+		d->registry.restore_refused++;
+	log_msg("not restoring pid %d: %s", (int)t->pid, why);
 }
 
 /* What a state file holds. */
@@ -152,6 +224,71 @@ struct loaded {
 	struct state_target *targets;
 	size_t n, cap;
 };
+
+/*
+ * The registrant's credentials: the words after UID, NAME=VALUE each, any
+ * of them missing (a file written before they were recorded) taken from
+ * uid, the writer's: every id uid, and CAP_KILL for root.  Words of
+ * other names are a later version's, skipped.  0 or -EINVAL.
+ */
+static int
+parse_registrant(char **save, uid_t uid, struct state_target *t)
+{
+	static const char *const ws = " \t\n";
+	static const struct {
+		const char *name;
+		unsigned int base;
+		unsigned long long max;
+	} fields[] = {
+		{ "euid=", 10, UINT_MAX - 1 },	{ "suid=", 10, UINT_MAX - 1 },
+		{ "fsuid=", 10, UINT_MAX - 1 },	{ "cap-eff=", 16, UINT64_MAX },
+		{ "opener=", 10, INT_MAX },
+	};
+	struct creds *c = &t->registrant;
+	unsigned long long v;
+	const char *w;
+	size_t i, len;
+
+	*c = (struct creds){
+		.uid = uid, .euid = uid, .suid = uid, .fsuid = uid,
+		.cap_eff = uid == 0 ? UINT64_C(1) << CAP_KILL_BIT : 0,
+		.own_userns = true,
+	};
+	while ((w = strtok_r(NULL, ws, save))) {
+		if (strcmp(w, "userns=initial") == 0 ||
+		    strcmp(w, "userns=other") == 0) {
+			c->own_userns = strcmp(w, "userns=initial") == 0;
+			continue;
+		}
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			len = strlen(fields[i].name);
+			if (strncmp(w, fields[i].name, len) == 0)
+				break;
+		}
+		if (i == sizeof(fields) / sizeof(fields[0]))
+			continue;
+		if (parse_number(w + len, fields[i].base, fields[i].max, &v) < 0)
+			return -EINVAL;
+		switch (i) {
+		case 0:
+			c->euid = (uid_t)v;
+			break;
+		case 1:
+			c->suid = (uid_t)v;
+			break;
+		case 2:
+			c->fsuid = (uid_t)v;
+			break;
+		case 3:
+			c->cap_eff = v;
+			break;
+		default:
+			t->registrant_pid = (pid_t)v;
+			break;
+		}
+	}
+	return 0;
+}
 
 /* Parse one line (changed in place).  0, -EINVAL for a malformed line,
  * -EPROTO for a file of another format, -ESTALE for another boot's. */
@@ -179,7 +316,7 @@ parse_line(char *line, bool *header, struct loaded *l)
 		return a && boot[0] && strcmp(a, boot) != 0 ? -ESTALE : 0;
 	}
 	if (strcmp(key, "signal") == 0) {
-		if (parse_number(a, INT_MAX, &signo) < 0)
+		if (parse_number(a, 10, INT_MAX, &signo) < 0)
 			return -EINVAL;
 		l->signo = (int)signo;
 		return 0;
@@ -189,12 +326,13 @@ parse_line(char *line, bool *header, struct loaded *l)
 
 		b = strtok_r(NULL, ws, &save);
 		c = strtok_r(NULL, ws, &save);
-		if (parse_number(a, INT_MAX, &pid) < 0 || pid == 0 ||
-		    parse_number(b, ULLONG_MAX, &start) < 0 ||
-		    parse_number(c, UINT_MAX - 1, &uid) < 0)
+		if (parse_number(a, 10, INT_MAX, &pid) < 0 || pid == 0 ||
+		    parse_number(b, 10, ULLONG_MAX, &start) < 0 ||
+		    parse_number(c, 10, UINT_MAX - 1, &uid) < 0)
 			return -EINVAL;
-		t = (struct state_target){ .pid = (pid_t)pid, .start = start,
-					   .uid = (uid_t)uid };
+		t = (struct state_target){ .pid = (pid_t)pid, .start = start };
+		if (parse_registrant(&save, (uid_t)uid, &t) < 0)
+			return -EINVAL;
 		return append(&l->targets, &l->n, &l->cap, &t);
 	}
 	/* A keyword of a later version. */
@@ -301,14 +439,20 @@ state_restore(struct state *s, struct relayforkd *d)
 			log_msg("signal %d restored from %s", l.signo, s->path);
 	}
 	s->signo = relayfork_forwarder_get_signal(d->forwarder);
+	/* In the order they were registered: where the limits are lower
+	 * now, the first ones are kept. */
 	for (i = 0; i < l.n; i++) {
-		r = restore_target(d->forwarder, l.targets[i].pid,
-				   l.targets[i].start);
-		if (r == 0)
-			r = append(&s->targets, &s->n, &cap, &l.targets[i]);
-		if (r < 0)
-			log_msg("not restoring pid %d: %s",
-				(int)l.targets[i].pid, drop_reason(r));
+		struct state_target *t = &l.targets[i];
+		const struct registration *reg;
+
+		r = restore_target(d, t);
+		if (r < 0) {
+			log_dropped(d, t, r);
+			continue;
+		}
+		reg = registry_find(d, t->pid);
+		t->seq = reg ? reg->seq : 0;
+		(void)append(&s->targets, &s->n, &cap, t);
 	}
 	log_msg("restored %zu of %zu registrations from %s", s->n, l.n,
 		s->path);
@@ -347,10 +491,21 @@ write_file(const struct state *s)
 		"relayforkd-state %s\n", STATE_VERSION);
 	if (boot[0])
 		fprintf(f, "boot-id %s\n", boot);
-	fprintf(f, "signal %d\n# target PID START-TIME UID\n", s->signo);
-	for (i = 0; i < s->n; i++)
-		fprintf(f, "target %d %llu %u\n", (int)s->targets[i].pid,
-			s->targets[i].start, (unsigned)s->targets[i].uid);
+	fprintf(f, "signal %d\n"
+		"# target PID START-TIME UID, then the registrant's other "
+		"credentials\n", s->signo);
+	for (i = 0; i < s->n; i++) {
+		const struct state_target *t = &s->targets[i];
+		const struct creds *c = &t->registrant;
+
+		fprintf(f, "target %d %llu %u euid=%u suid=%u fsuid=%u "
+			"cap-eff=%016llx userns=%s opener=%d\n",
+			(int)t->pid, t->start, (unsigned)c->uid,
+			(unsigned)c->euid, (unsigned)c->suid,
+			(unsigned)c->fsuid, (unsigned long long)c->cap_eff,
+			c->own_userns ? "initial" : "other",
+			(int)t->registrant_pid);
+	}
 	if (fflush(f) != 0 || fsync(fd) < 0)
 		r = -errno;
 	if (fclose(f) != 0 && r == 0)
@@ -363,64 +518,45 @@ write_file(const struct state *s)
 }
 
 static int
-compare_pid(const void *a, const void *b)
+compare_seq(const void *a, const void *b)
 {
-	pid_t x = ((const struct state_target *)a)->pid;
-	pid_t y = ((const struct state_target *)b)->pid;
+	uint64_t x = ((const struct state_target *)a)->seq;
+	uint64_t y = ((const struct state_target *)b)->seq;
 
 	return (x > y) - (x < y);
 }
 
-static bool
-unchanged(const struct state *s, int signo, const pid_t *pids, size_t n)
-{
-	size_t i;
-
-	if (s->unsaved || signo != s->signo || n != s->n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (pids[i] != s->targets[i].pid)
-			return false;
-	return true;
-}
-
 /*
- * The entries for pids: those the file lists already kept (with their
- * start time and registrant), new ones read from /proc.  Targets whose
- * start time cannot be read (they have just exited) are left out.
+ * The entries for the registrations, in their order: their registrants
+ * as they are now, the start times of those the file lists already kept,
+ * new ones read from /proc.  Targets whose start time cannot be read
+ * (they have just exited) are left out.
  */
 static int
-build(struct state *s, struct relayforkd *d, const pid_t *pids, size_t n,
-      uid_t registrant, struct state_target **ret, size_t *ret_n)
+build(struct state *s, struct relayforkd *d, struct state_target **ret,
+      size_t *ret_n)
 {
-	struct state_target *old = NULL, *v = NULL, key, *found, t;
-	size_t i, len = 0, cap = 0;
+	struct state_target *v = NULL, key, *found, t;
+	const struct registration *reg;
+	size_t len = 0, cap = 0;
 	int r = 0;
 
-	if (s->n) {
-		old = malloc(s->n * sizeof(*old));
-		if (!old)
-			return -ENOMEM;
-		memcpy(old, s->targets, s->n * sizeof(*old));
-		qsort(old, s->n, sizeof(*old), compare_pid);
-	}
-	for (i = 0; i < n && r == 0; i++) {
-		key.pid = pids[i];
-		found = old ? bsearch(&key, old, s->n, sizeof(*old),
-				      compare_pid)
-			    : NULL;
-		if (found) {
-			t = *found;
-		} else {
-			t = (struct state_target){ .pid = pids[i],
-						   .uid = registrant };
-			if (target_start_time(d->forwarder, pids[i],
-					      &t.start) < 0)
-				continue;
-		}
+	/* s->targets were made in registration order: sorted by seq. */
+	for (reg = registry_next(d, 0); reg && r == 0;
+	     reg = registry_next(d, reg->seq + 1)) {
+		key.seq = reg->seq;
+		found = s->n ? bsearch(&key, s->targets, s->n,
+				       sizeof(*s->targets), compare_seq)
+			     : NULL;
+		t = (struct state_target){ .pid = reg->pid, .seq = reg->seq,
+					   .registrant = reg->registrant,
+					   .registrant_pid = reg->registrant_pid };
+		if (found)
+			t.start = found->start;
+		else if (target_start_time(d->forwarder, reg->pid, &t.start) < 0)
+			continue;
 		r = append(&v, &len, &cap, &t);
 	}
-	free(old);
 	if (r < 0) {
 		free(v);
 		return r;
@@ -431,42 +567,36 @@ build(struct state *s, struct relayforkd *d, const pid_t *pids, size_t n,
 }
 
 void
-state_sync(struct state *s, struct relayforkd *d, uid_t registrant)
+state_sync(struct state *s, struct relayforkd *d)
 {
 	struct state_target *v = NULL;
-	pid_t *pids;
+	uint64_t generation;
 	size_t len = 0;
-	int n, signo, r;
+	int signo, r;
 
 	if (!s->path)
 		return;
-	n = relayfork_forwarder_get_targets(d->forwarder, NULL, 0);
-	if (n < 0)
-		return;
-	pids = calloc((size_t)n + 1, sizeof(*pids));
-	if (!pids)
-		return;
-	/* Pruning between the two calls only shortens the list. */
-	n = relayfork_forwarder_get_targets(d->forwarder, pids, (size_t)n);
+	/* Targets that exited leave the registry (and the file) now. */
+	relayfork_forwarder_prune(d->forwarder);
+	registry_sync(d);
 	signo = relayfork_forwarder_get_signal(d->forwarder);
-	if (unchanged(s, signo, pids, (size_t)n)) {
-		free(pids);
+	generation = d->registry.generation;
+	if (!s->unsaved && signo == s->signo && generation == s->generation)
 		return;
-	}
-	r = build(s, d, pids, (size_t)n, registrant, &v, &len);
-	free(pids);
+	r = build(s, d, &v, &len);
 	if (r < 0)
 		return; /* out of memory: try again on the next round */
 	free(s->targets);
 	s->targets = v;
 	s->n = len;
 	s->signo = signo;
+	s->generation = generation;
 	/* Nothing to remember: no file. */
 	if (s->n == 0 && s->signo == s->default_signo)
 		r = unlink(s->path) < 0 && errno != ENOENT ? -errno : 0;
 	else
 		r = write_file(s);
-	s->unsaved = r < 0 || len != (size_t)n;
+	s->unsaved = r < 0 || len != d->registry.nlive;
 	if (r < 0 && !s->failing)
 		log_msg("cannot update %s: %s (registrations will not survive "
 			"a restart)", s->path, strerror(-r));

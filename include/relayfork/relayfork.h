@@ -834,6 +834,7 @@ relayfork_snapshot_free(struct relayfork_snapshot *snapshot);
  */
 
 struct relayfork_tracker;
+struct relayfork_taskstats;
 
 /** Flags for relayfork_tracker_new(). */
 enum relayfork_tracker_flags {
@@ -950,9 +951,12 @@ struct relayfork_tracker_totals {
 	uint64_t resyncs;
 	/** Summed over the members that ended. */
 	struct relayfork_member_usage usage;
-	/** 1 when every ended member has usage figures. */
+	/** 1 when every ended member has whole usage figures and no
+	 * taskstats record was lost (relayfork_tracker_set_taskstats()). */
 	uint32_t usage_complete;
 	uint32_t reserved;
+	/** taskstats records lost while following (whose, not known). */
+	uint64_t usage_lost;
 };
 
 /**
@@ -1027,6 +1031,41 @@ int relayfork_tracker_next(struct relayfork_tracker *tracker,
  */
 int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
 				 struct relayfork_member *ret_member);
+
+/**
+ * relayfork_tracker_set_taskstats() - take members' resource usage from
+ * the kernel's taskstats exit records.
+ * @ts: a source from relayfork_taskstats_new(), or NULL to stop.
+ *
+ * The tracker reads @ts itself.  Each task's record is summed into its
+ * process's member record (CPU times, run time, faults, I/O; the memory
+ * peak is the largest reported).  The kernel queues a task's record
+ * before its EXIT event, so at the exit that ends a member the tracker
+ * drains @ts first; the member's final record then carries
+ * RELAYFORK_MEMBER_F_USAGE when the task that ended it sent the last
+ * record summed and no record was lost meanwhile.  Records of every
+ * other process on the machine come too: call
+ * relayfork_tracker_drain_usage() whenever @ts's descriptor is readable,
+ * so that they do not fill its buffer.  A record read before its
+ * process's fork was handled (the two sockets are read in any order) is
+ * held, up to 256 processes, when its parent is a member.
+ *
+ * @ts stays the caller's: free it after the tracker, or after setting
+ * NULL here.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int relayfork_tracker_set_taskstats(struct relayfork_tracker *tracker,
+				    struct relayfork_taskstats *ts);
+
+/**
+ * relayfork_tracker_drain_usage() - take every record waiting on the
+ * taskstats source.
+ *
+ * Return: how many were members' (or held for one), 0 without a source
+ * or when none was, -EINVAL, or the error of relayfork_taskstats_receive().
+ */
+int relayfork_tracker_drain_usage(struct relayfork_tracker *tracker);
 
 /**
  * relayfork_tracker_get_totals() - the job's counts and summed usage.
@@ -1506,6 +1545,267 @@ uint64_t relayfork_forwarder_get_counter(struct relayfork_forwarder *forwarder,
  */
 int relayfork_siginfo_get_fork(int code, int sender, int value,
 			       pid_t *ret_parent, pid_t *ret_child);
+
+/*
+ * Resource usage (taskstats)
+ * ==========================
+ *
+ * When a task exits, the kernel's taskstats interface (generic netlink
+ * family "TASKSTATS") can send its resource usage: CPU time, page
+ * faults, context switches, memory peaks, I/O.  A
+ * struct relayfork_taskstats receives these exit records as
+ * struct relayfork_usage values, through the same kind of fd API as a
+ * monitor: poll relayfork_taskstats_get_fd() for POLLIN, then call
+ * relayfork_taskstats_receive() until it returns 0.
+ *
+ * Every exiting task sends its own record, threads included; the last
+ * task of a process carries RELAYFORK_USAGE_F_LAST_THREAD (it need not
+ * be the main thread).  A process's usage is the sum of its tasks'
+ * records.  The kernel also sends a per-process aggregate with the last
+ * task's record of a process that ever had several threads; it holds
+ * little besides delay and CPU totals (no ids, no command name, and
+ * older kernels fill only the delays), so it is not delivered, only
+ * counted (RELAYFORK_TASKSTATS_AGGREGATES).
+ *
+ * Records and the proc connector's events travel on different sockets:
+ * either may be read first.  But the kernel queues a task's record (or
+ * drops it, counting the drop) before it sends the task's EXIT event, so
+ * a consumer that holds records by pid can settle each at its EXIT: when
+ * the EXIT is read, receive from this object until it returns 0, and
+ * the task's record has come, or a RELAYFORK_USAGE_LOST record that
+ * counts it.  Pids are reused fast: match on @pid and @ppid (or the
+ * start time), not the pid alone.
+ *
+ * Receiving records needs CAP_NET_ADMIN in the initial user namespace
+ * and a process in the initial user, PID and network namespaces.  A
+ * process tracker can run without: it then knows processes but not
+ * their resource usage.
+ *
+ * Loss works as for events: when the receive buffer overflows, the
+ * kernel drops records, and the library reports how many in a
+ * RELAYFORK_USAGE_LOST record, exactly (from the socket's drop counter).
+ * Records carry no timestamp: the LOST record comes after the records
+ * read together with the check that found the drops, and records that
+ * were queued before the drops but read later may follow it.
+ *
+ * Threads and fork() as for a monitor: one thread uses an object for its
+ * whole life; a child that inherited one through fork() shares its
+ * socket and registration, may read it (taking records from the parent)
+ * but changes nothing: set_receive_buffer_size fails with -ECHILD, and
+ * free only closes the child's copy (the registration is the parent's).
+ */
+
+struct relayfork_taskstats;
+
+/** What a struct relayfork_usage reports. */
+enum relayfork_usage_type {
+	/** A task exited; its resource usage. */
+	RELAYFORK_USAGE_TASK = 1,
+	/** Records were lost; see struct relayfork_usage.lost. */
+	RELAYFORK_USAGE_LOST = 100
+};
+
+/** Flags in struct relayfork_usage.flags. */
+enum relayfork_usage_flags {
+	/**
+	 * The task was the last of its process (the kernel's AGROUP):
+	 * the process has ended with it.  Usually the main thread; when
+	 * main() called pthread_exit(), the last thread to leave.
+	 */
+	RELAYFORK_USAGE_F_LAST_THREAD = 1 << 0
+};
+
+/**
+ * struct relayfork_usage - one task's resource usage at exit.
+ *
+ * A fixed-size value (256 bytes) the library fills in; no pointers.
+ * The reserved bytes are zero and may carry new fields later.  For a
+ * RELAYFORK_USAGE_LOST record only @type and @lost are set.
+ *
+ * Units and precision, as the kernel reports them:
+ *  - @utime_us and @stime_us are sampled at timer ticks (4 ms at HZ
+ *    250): a task that ran less than a tick may show 0, and their sum
+ *    comes within about half a tick per task of getrusage(2)'s.
+ *    @run_ns is the scheduler's exact count of time on a CPU (the
+ *    kernel's cpu_run_virtual_total; its cpu_run_real_total is only
+ *    utime + stime in ns).
+ *  - @read_chars, @write_chars, @read_bytes and @write_bytes are
+ *    rounded down to a multiple of 1024 by the kernel (a task that read
+ *    3000 bytes shows 2048).  The chars count every read(2)/write(2)
+ *    and the like, terminals and pipes included; the bytes only what
+ *    went to or came from storage (0 without CONFIG_TASK_IO_ACCOUNTING).
+ *  - @hiwater_rss_kb and @hiwater_vm_kb are the process's peaks so
+ *    far, in KiB: every thread reports its process's, and the last
+ *    task's are the process's own.
+ *  - @comm is the task's name at exit.
+ *  - pids are in the initial PID namespace; @tgid is 0 on kernels whose
+ *    taskstats version is below 12.  @start_time_s has one-second
+ *    resolution: with pids reused quickly (pid_max 32768), @ppid
+ *    tells a child of one's own from a stranger that had its pid.
+ *
+ * Fields a kernel's version does not have are 0.
+ */
+struct relayfork_usage {
+	/** enum relayfork_usage_type */
+	uint32_t type;
+	/** enum relayfork_usage_flags */
+	uint32_t flags;
+	/** The kernel's struct taskstats version (13 on Linux 6.1). */
+	uint32_t version;
+	/** The task that exited (its TID) and its process. */
+	pid_t pid;
+	pid_t tgid;
+	/** Real user and group id at exit. */
+	uint32_t uid;
+	uint32_t gid;
+	/** Raw wait(2) status: use WIFEXITED() etc. on it. */
+	int32_t exit_status;
+	/** When the task started, seconds since the epoch. */
+	uint64_t start_time_s;
+	/** Wall-clock time from start to exit, microseconds. */
+	uint64_t elapsed_us;
+	/** User and system CPU time, microseconds, tick-sampled. */
+	uint64_t utime_us;
+	uint64_t stime_us;
+	/** Time on a CPU, nanoseconds, exact. */
+	uint64_t run_ns;
+	/** Page faults without and with I/O. */
+	uint64_t minflt;
+	uint64_t majflt;
+	/** Voluntary and involuntary context switches. */
+	uint64_t nvcsw;
+	uint64_t nivcsw;
+	/** Peak resident and virtual memory of the process, KiB. */
+	uint64_t hiwater_rss_kb;
+	uint64_t hiwater_vm_kb;
+	/** Bytes read and written through system calls (rchar, wchar). */
+	uint64_t read_chars;
+	uint64_t write_chars;
+	/** Bytes read from and written to storage. */
+	uint64_t read_bytes;
+	uint64_t write_bytes;
+	/** RELAYFORK_USAGE_LOST: records dropped (0: unknown). */
+	uint64_t lost;
+	/** The task's name at exit, NUL-terminated. */
+	char comm[32];
+	/**
+	 * The process's parent when the task exited (after any
+	 * reparenting), 0 when the kernel could not tell.
+	 */
+	pid_t ppid;
+	unsigned char reserved[60];
+};
+
+/** Counters, for relayfork_taskstats_get_counter(). */
+enum relayfork_taskstats_counter {
+	/** Task records received from the kernel. */
+	RELAYFORK_TASKSTATS_RECEIVED = 0,
+	/** Records lost, the sum of all RELAYFORK_USAGE_LOST counts. */
+	RELAYFORK_TASKSTATS_LOST = 1,
+	/** Messages from the kernel that could not be decoded, skipped. */
+	RELAYFORK_TASKSTATS_MALFORMED = 2,
+	/** Per-process aggregates received and not delivered. */
+	RELAYFORK_TASKSTATS_AGGREGATES = 3,
+	/** Datagrams not sent by the kernel (forged), dropped. */
+	RELAYFORK_TASKSTATS_FOREIGN = 4
+};
+
+/**
+ * relayfork_taskstats_new() - receive resource usage at every exit.
+ * @flags: 0.
+ * @ret_ts: receives the object.
+ *
+ * Opens a generic netlink socket (close-on-exec, non-blocking), finds
+ * the TASKSTATS family, asks for a receive buffer of 8 MiB (forced with
+ * CAP_NET_ADMIN, which this needs anyway) and registers for the exit
+ * records of every possible CPU (/sys/devices/system/cpu/possible).
+ * Records of tasks that exit after it returns are delivered or counted
+ * as lost; some that exited while it ran may be delivered too.
+ *
+ * Return: 0, or
+ *  -EPERM: the caller lacks CAP_NET_ADMIN in the initial user
+ *   namespace;
+ *  -EOPNOTSUPP: the process is not in the initial user and PID
+ *   namespaces (the kernel refuses listeners there);
+ *  -ECONNREFUSED: the process is not in the initial network namespace
+ *   (the kernel would accept the registration there, and send the
+ *   records to a socket of the initial namespace that has the same
+ *   port id);
+ *  -EPROTONOSUPPORT: the kernel has no taskstats (CONFIG_TASKSTATS);
+ *  -EINVAL (unknown flag, NULL @ret_ts), -ENOMEM, -EMFILE, -ENFILE,
+ *  -ETIMEDOUT (the kernel did not answer), or another negative errno
+ *  from the system calls involved.  relayfork_strerror() explains the
+ *  first four.
+ */
+int relayfork_taskstats_new(unsigned int flags,
+			    struct relayfork_taskstats **ret_ts);
+
+/**
+ * relayfork_taskstats_free() - deregister, close and free.
+ *
+ * In a child that inherited @ts through fork() it only closes the
+ * child's copy.  Accepts NULL; returns NULL.
+ */
+struct relayfork_taskstats *
+relayfork_taskstats_free(struct relayfork_taskstats *ts);
+
+/**
+ * relayfork_taskstats_get_fd() - the descriptor to poll (POLLIN).
+ *
+ * Owned by @ts: never close it, read it or change its flags.
+ * Close-on-exec and non-blocking; an overflow raises no error on it.
+ *
+ * Return: the descriptor, or -EINVAL for a NULL @ts.
+ */
+int relayfork_taskstats_get_fd(struct relayfork_taskstats *ts);
+
+/**
+ * relayfork_taskstats_receive() - take the next record without blocking.
+ * @usage: storage the library fills in.
+ *
+ * Records come from an internal batch that one recvmmsg(2) call fills;
+ * call it until it returns 0 each time the descriptor is readable.
+ *
+ * Return: 1 when @usage was filled (a RELAYFORK_USAGE_TASK or
+ * RELAYFORK_USAGE_LOST record), 0 when nothing is waiting, or a negative
+ * errno (-EINVAL for NULL arguments, or a socket error).
+ */
+int relayfork_taskstats_receive(struct relayfork_taskstats *ts,
+				struct relayfork_usage *usage);
+
+/**
+ * relayfork_taskstats_set_receive_buffer_size() - size the socket's
+ * buffer.
+ * @bytes: the wanted size (the default asks for 8 MiB).
+ *
+ * As relayfork_monitor_set_receive_buffer_size(): SO_RCVBUFFORCE with
+ * CAP_NET_ADMIN, SO_RCVBUF otherwise.  One queued record takes about
+ * RELAYFORK_QUEUED_USAGE_BYTES of it.
+ *
+ * Return: the size the kernel granted (twice what was asked), or
+ * -EINVAL, -ECHILD (in a child that inherited @ts), or the error of
+ * setsockopt(2).
+ */
+int relayfork_taskstats_set_receive_buffer_size(struct relayfork_taskstats *ts,
+						size_t bytes);
+
+/**
+ * RELAYFORK_QUEUED_USAGE_BYTES - what one queued exit record takes of
+ * the receive buffer as the kernel counts it: a record of a task whose
+ * process lives on (or had one thread); the last task of a process that
+ * had several threads sends one with the aggregate, about twice as big.
+ * Measured on x86_64 with Linux 6.1 and 6.18.
+ */
+#define RELAYFORK_QUEUED_USAGE_BYTES 1280
+
+/**
+ * relayfork_taskstats_get_counter() - read a cumulative counter.
+ * @counter: an enum relayfork_taskstats_counter value.
+ *
+ * Return: the counter, 0 for an unknown counter or a NULL @ts.
+ */
+uint64_t relayfork_taskstats_get_counter(struct relayfork_taskstats *ts,
+					 int counter);
 
 #ifdef __cplusplus
 }

@@ -160,13 +160,16 @@ tracker tests/test-tracker
 forward tests/test-forward
 balance tests/test-balance
 api tests/test-api
+taskstats-kernel tests/test-taskstats-kernel
 forkwatch-smoke sh forkwatch-smoke.sh examples/forkwatch
 jobacct-smoke sh jobacct-smoke.sh examples/jobacct
 stress tests/test-stress
+taskstats-capture tests/taskstats-capture ts_v13
 "
-programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-tracker tests/test-forward tests/test-balance tests/test-api examples/forkwatch examples/jobacct tests/test-stress"
-# Not stress by default: it wants more forks per second than TCG makes.
-default_tests="kernel monitor exits tracker forward balance api forkwatch-smoke jobacct-smoke"
+programs="tests/test-kernel tests/test-monitor tests/test-exits tests/test-tracker tests/test-forward tests/test-balance tests/test-api examples/forkwatch examples/jobacct tests/test-stress tests/test-taskstats-kernel tests/taskstats-capture"
+# Not stress by default: it wants more forks per second than TCG makes;
+# not taskstats-capture, which records the kernel's exit messages for
+default_tests="kernel monitor exits tracker forward balance api taskstats-kernel forkwatch-smoke jobacct-smoke"
 # relayforkd where it was built, with the kernel package's FUSE module.
 fuse_ko=$(find "$kdir/lib/modules" -name fuse.ko 2>/dev/null | head -n 1)
 if [ -x "$build/examples/relayforkd" ] && [ -x "$build/tests/test-relayforkd" ] &&
