@@ -1410,6 +1410,68 @@ stats_counter(const struct daemon *d, const char *name)
 }
 
 /*
+ * /metrics: the counters of /stats in the Prometheus text format, each
+ * with its HELP and TYPE lines, and the targets registered as a gauge.
+ * Read before /stats, so never above it.
+ */
+static void
+test_metrics_match_stats(void **state)
+{
+	static const char *const names[][2] = {
+		{ "forks_seen", "relayforkd_forks_seen_total" },
+		{ "signals_sent", "relayforkd_signals_sent_total" },
+		{ "signals_dropped", "relayforkd_signals_dropped_total" },
+		{ "signals_failed", "relayforkd_signals_failed_total" },
+		{ "targets_pruned", "relayforkd_targets_pruned_total" },
+		{ "targets_revoked", "relayforkd_targets_revoked_total" },
+		{ "restores_refused", "relayforkd_restores_refused_total" },
+		{ "events_lost", "relayforkd_lost_events_total" },
+	};
+	struct daemon *d = *state;
+	char path[128], text[64], key[160];
+	unsigned long long v, before[8];
+	char *metrics;
+	size_t i;
+	int ra, k;
+	pid_t a = start_receiver(SIGRTMIN, &ra), x;
+
+	snprintf(path, sizeof(path), "%s/metrics", d->dir);
+	snprintf(text, sizeof(text), "%d\n", (int)a);
+	assert_int_equal(write_file(d->processes, text), 0);
+	for (i = 0; i < 8; i++)
+		before[i] = stats_counter(d, names[i][0]);
+	for (k = 0; k < 5; k++) {
+		x = fork_and_reap();
+		assert_true(receiver_got(ra, x, WAIT_MS));
+	}
+	metrics = strdup(read_file(path));
+	assert_non_null(metrics);
+	for (i = 0; i < 8; i++) {
+		const char *p;
+
+		snprintf(key, sizeof(key), "# HELP %s ", names[i][1]);
+		assert_non_null(strstr(metrics, key));
+		snprintf(key, sizeof(key), "# TYPE %s counter\n%s ",
+			 names[i][1], names[i][1]);
+		p = strstr(metrics, key);
+		assert_non_null(p);
+		assert_int_equal(sscanf(p + strlen(key), "%llu", &v), 1);
+		assert_true(v >= before[i]);
+		assert_true(v <= stats_counter(d, names[i][0]));
+		if (i < 2) /* the forks, and a signal for each */
+			assert_true(v >= before[i] + 5);
+	}
+	assert_non_null(strstr(metrics, "# TYPE relayforkd_targets gauge\n"
+					"relayforkd_targets 1\n"));
+	free(metrics);
+	assert_int_equal(write_file(path, "1"), -EACCES);
+
+	assert_int_equal(write_pid(d->processes, true, a), 0);
+	assert_non_null(strstr(read_file(path), "\nrelayforkd_targets 0\n"));
+	stop_receiver(a, ra);
+}
+
+/*
  * A setuid-root program of the test's own, built once with cc(1) into a
  * directory of its own, removed at exit:
  *   helper write TEXT   writes TEXT to its standard error; exits with
@@ -3370,6 +3432,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_signal_change_takes_effect),
 		cmocka_unit_test(test_bad_writes_change_nothing),
 		cmocka_unit_test(test_full_queue_counted),
+		cmocka_unit_test(test_metrics_match_stats),
 		cmocka_unit_test(test_users_cannot_write_by_default),
 		cmocka_unit_test_teardown(test_lines_split_across_writes,
 					  test_teardown),

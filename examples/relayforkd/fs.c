@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The filesystem: /processes, /signal and /stats, the 2005 sysfs files
- * served over FUSE.  Every request runs on the daemon's one thread.
+ * served over FUSE, and /metrics, the counters of /stats in the
+ * Prometheus text format.  Every request runs on the daemon's one
+ * thread.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -15,7 +17,8 @@
 #include "parse.h"
 #include "relayforkd.h"
 
-enum node { NODE_NONE, NODE_ROOT, NODE_PROCESSES, NODE_SIGNAL, NODE_STATS };
+enum node { NODE_NONE, NODE_ROOT, NODE_PROCESSES, NODE_SIGNAL, NODE_STATS,
+	    NODE_METRICS };
 
 /* Room for the longest piece of a file handed out at once: the stats
  * header. */
@@ -72,6 +75,8 @@ lookup(const char *path)
 		return NODE_SIGNAL;
 	if (strcmp(path, "/stats") == 0)
 		return NODE_STATS;
+	if (strcmp(path, "/metrics") == 0)
+		return NODE_METRICS;
 	return NODE_NONE;
 }
 
@@ -97,6 +102,7 @@ fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		st->st_mode = S_IFREG | 0644;
 		break;
 	case NODE_STATS:
+	case NODE_METRICS:
 		st->st_mode = S_IFREG | 0444;
 		break;
 	case NODE_NONE:
@@ -112,7 +118,7 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
 	   struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
 	static const char *const names[] = { ".", "..", "processes", "signal",
-					     "stats" };
+					     "stats", "metrics" };
 	size_t i;
 
 	if (lookup(path) != NODE_ROOT)
@@ -154,6 +160,77 @@ piece_stats_header(struct relayforkd *d, struct handle *h)
 	h->len = (unsigned short)(n < (int)sizeof(h->piece) ? n : 0);
 }
 
+/*
+ * /metrics: the counters of /stats, a piece each (HELP, TYPE and the
+ * sample), for Prometheus.  No series per target: a machine may have
+ * thousands, and /stats lists them.
+ */
+static const struct metric {
+	const char *name;
+	const char *help;
+	bool gauge;
+} metrics[] = {
+	{ "relayforkd_forks_seen_total", "Forks the daemon was told of.", false },
+	{ "relayforkd_signals_sent_total", "Signals queued to targets.", false },
+	{ "relayforkd_signals_dropped_total",
+	  "Signals not sent: the target's queue of signals was full.", false },
+	{ "relayforkd_signals_failed_total",
+	  "Signals that failed otherwise.", false },
+	{ "relayforkd_targets_pruned_total",
+	  "Targets dropped because they exited.", false },
+	{ "relayforkd_targets_revoked_total",
+	  "Registrations dropped because their registrant may no longer "
+	  "signal the target.", false },
+	{ "relayforkd_restores_refused_total",
+	  "Registrations of the state file refused at start.", false },
+	{ "relayforkd_lost_events_total",
+	  "Process events the kernel dropped.", false },
+	{ "relayforkd_targets", "Processes registered now.", true },
+};
+
+static uint64_t
+metric_value(struct relayforkd *d, size_t i)
+{
+	static const int counters[] = {
+		RELAYFORK_FORWARDER_FORKS, RELAYFORK_FORWARDER_SENT,
+		RELAYFORK_FORWARDER_DROPPED, RELAYFORK_FORWARDER_FAILED,
+		RELAYFORK_FORWARDER_PRUNED,
+	};
+
+	if (i < sizeof(counters) / sizeof(counters[0]))
+		return relayfork_forwarder_get_counter(d->forwarder,
+						       counters[i]);
+	switch (i) {
+	case 5:
+		return d->registry.revoked;
+	case 6:
+		return d->registry.restore_refused;
+	case 7:
+		return d->events_lost;
+	default:
+		return d->registry.nlive;
+	}
+}
+
+/* The metric h->next_seq, in the piece; false after the last. */
+static bool
+piece_metric(struct relayforkd *d, struct handle *h)
+{
+	const struct metric *m;
+	int n;
+
+	if (h->next_seq >= sizeof(metrics) / sizeof(metrics[0]))
+		return false;
+	m = &metrics[h->next_seq];
+	n = snprintf(h->piece, sizeof(h->piece),
+		     "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m->name, m->help,
+		     m->name, m->gauge ? "gauge" : "counter", m->name,
+		     (unsigned long long)metric_value(d, (size_t)h->next_seq));
+	h->len = (unsigned short)(n < (int)sizeof(h->piece) ? n : 0);
+	h->next_seq++;
+	return true;
+}
+
 /* Make the next piece of h's file; false at its end. */
 static bool
 next_piece(struct relayforkd *d, struct handle *h)
@@ -166,6 +243,13 @@ next_piece(struct relayforkd *d, struct handle *h)
 	while (n == 0 && h->stage != STAGE_END) {
 		switch (h->stage) {
 		case STAGE_HEAD:
+			if (h->node == NODE_METRICS) {
+				if (piece_metric(d, h))
+					n = h->len;
+				else
+					h->stage = STAGE_END;
+				break;
+			}
 			h->stage = STAGE_TARGETS;
 			if (h->node == NODE_SIGNAL) {
 				n = snprintf(h->piece, sizeof(h->piece), "%d\n",
@@ -404,7 +488,7 @@ fs_open(const char *path, struct fuse_file_info *fi)
 		return -ENOENT;
 	if (node == NODE_ROOT)
 		return -EISDIR;
-	if (node == NODE_STATS && writing)
+	if ((node == NODE_STATS || node == NODE_METRICS) && writing)
 		return -EACCES;
 	/* The opener waits for this answer: its thread is the one FUSE
 	 * names, and /proc must agree on who it is. */
