@@ -39,6 +39,8 @@ struct watch {
 	/* --tree: the job tracker follows the subtree (membership decided
 	 * at fork time, ids against pid reuse, /proc read after a loss). */
 	struct relayfork_tracker *tracker;
+	/* -C and its filters: where each process belongs. */
+	struct attribution attribution;
 	/* The last snapshot the table was made from: events it covers
 	 * changed nothing it does not show. */
 	struct relayfork_snapshot *snapshot;
@@ -211,10 +213,15 @@ static void
 handle(struct watch *w, const struct relayfork_event *ev)
 {
 	const struct proc *proc = NULL;
+	const struct relayfork_attribution_info *where = NULL;
 	bool process_end, shown, covered, in_tree = false;
 
 	if (w->tracker)
 		in_tree = tree_follow(w, ev);
+	/* Every event, shown or not: a loss empties the table, and forks,
+	 * execs and exits keep it true. */
+	if (w->attribution.table)
+		where = attribution_follow(&w->attribution, ev);
 	if (ev->type == RELAYFORK_EVENT_LOST) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
@@ -227,7 +234,8 @@ handle(struct watch *w, const struct relayfork_event *ev)
 	covered = w->snapshot && relayfork_snapshot_covers(w->snapshot, ev) == 1;
 	process_end = ev->type == RELAYFORK_EVENT_EXIT &&
 		      (ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
-	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, in_tree);
+	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, in_tree) &&
+		attribution_matches(&w->attribution, where);
 	if (w->need_procs) {
 		if (!covered)
 			procs_update(w->procs, ev);
@@ -238,7 +246,7 @@ handle(struct watch *w, const struct relayfork_event *ev)
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
 		if (!w->cfg.quiet)
-			render_event(&w->render, ev, proc);
+			render_event(&w->render, ev, proc, where);
 		w->shown++;
 		if (w->cfg.count && w->shown >= w->cfg.count)
 			w->done = true;
@@ -316,6 +324,11 @@ setup(struct watch *w)
 			RELAYFORK_EVENTS_UID;
 	if (w->cfg.tree)
 		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT;
+	/* The attribution table reads processes at fork and exec and
+	 * forgets them at exit. */
+	if (w->cfg.attribution)
+		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXEC |
+			RELAYFORK_EVENTS_EXIT;
 
 	r = relayfork_monitor_new(0, &w->monitor);
 	if (r == 0)
@@ -329,6 +342,8 @@ setup(struct watch *w)
 		r = procs_new(&w->procs);
 	if (r == 0 && w->cfg.tree)
 		r = relayfork_tracker_new(0, &w->tracker);
+	if (r == 0 && w->cfg.attribution)
+		r = attribution_setup(&w->attribution, &w->cfg);
 	if (r == 0)
 		r = relayfork_monitor_start(w->monitor);
 	/* After subscribing, so that no process falls between the
@@ -380,7 +395,8 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 			uint64_t ticks;
 
 			if (read(stats_fd, &ticks, sizeof(ticks)) > 0) {
-				stats_print(&w->interval, w->procs, stdout,
+				stats_print(&w->interval, w->procs,
+					    w->attribution.table, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
 				w->out_error = stream_error(stdout);
@@ -449,11 +465,14 @@ main(int argc, char **argv)
 		relayfork_snapshot_free(w.snapshot);
 		procs_free(w.procs);
 		relayfork_tracker_free(w.tracker);
-		return 1;
+		attribution_free(&w.attribution);
+		/* A status from setup (a bad --cgroup is a usage error). */
+		return r > 0 ? r : 1;
 	}
 
 	w.render = (struct render){ .out = stdout, .json = w.cfg.json,
-				    .color = w.cfg.color };
+				    .color = w.cfg.color,
+				    .attribution = w.cfg.attribution };
 	stats_init(&w.stats, now_ns());
 	stats_init(&w.interval, now_ns());
 	duration_fd = make_timer(w.cfg.duration, false);
@@ -463,7 +482,8 @@ main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
 	if (w.cfg.stats && !w.out_error)
-		stats_print(&w.stats, w.procs, stdout, w.cfg.json, now_ns(), true);
+		stats_print(&w.stats, w.procs, w.attribution.table, stdout,
+			    w.cfg.json, now_ns(), true);
 	r = exit_status(r < 0 ? 1 : 0, w.out_error);
 
 	relayfork_monitor_unref(w.monitor);
@@ -472,6 +492,7 @@ main(int argc, char **argv)
 	stats_free(&w.stats);
 	stats_free(&w.interval);
 	relayfork_tracker_free(w.tracker);
+	attribution_free(&w.attribution);
 	if (duration_fd >= 0)
 		close(duration_fd);
 	if (stats_fd >= 0)

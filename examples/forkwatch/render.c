@@ -219,15 +219,18 @@ print_process(FILE *out, const struct relayfork_event *ev,
 static void
 print_header(struct render *r)
 {
-	fprintf(r->out, "%-15s %-8s %7s %7s %-6s %-10s %9s  %-26s %s\n", "TIME",
-		"EVENT", "PID", "PPID", "TYPE", "USER", "DURATION", "INFO",
-		"PROCESS");
+	fprintf(r->out, "%-15s %-8s %7s %7s %-6s %-10s %9s  %-26s ", "TIME",
+		"EVENT", "PID", "PPID", "TYPE", "USER", "DURATION", "INFO");
+	if (r->attribution)
+		attribution_print_header(r->out);
+	fputs("PROCESS\n", r->out);
 	r->header_done = true;
 }
 
 static void
 render_human(struct render *r, const struct relayfork_event *ev,
-	     const struct proc *proc)
+	     const struct proc *proc,
+	     const struct relayfork_attribution_info *where)
 {
 	struct timespec wall = wall_time(r, ev->timestamp_ns);
 	const char *name = relayfork_event_type_name((int)ev->type);
@@ -267,6 +270,8 @@ render_human(struct render *r, const struct relayfork_event *ev,
 	width = text_escape(r->out, user, strlen(user));
 	fprintf(r->out, "%*s %9s  %-26s ", width < 10 ? (int)(10 - width) : 0,
 		"", dur, info);
+	if (r->attribution)
+		attribution_print_column(r->out, where);
 	print_process(r->out, ev, proc);
 	fputc('\n', r->out);
 }
@@ -302,7 +307,8 @@ json_common(struct render *r, const struct relayfork_event *ev)
 
 static void
 render_json(struct render *r, const struct relayfork_event *ev,
-	    const struct proc *proc)
+	    const struct proc *proc,
+	    const struct relayfork_attribution_info *where)
 {
 	FILE *out = r->out;
 	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
@@ -334,6 +340,8 @@ render_json(struct render *r, const struct relayfork_event *ev,
 	if (ev->type == RELAYFORK_EVENT_EXIT)
 		fprintf(out, ",\"process_end\":%s",
 			process_end(ev) ? "true" : "false");
+	if (r->attribution)
+		attribution_print_json(out, where);
 
 	switch (ev->type) {
 	case RELAYFORK_EVENT_FORK:
@@ -391,12 +399,13 @@ render_json(struct render *r, const struct relayfork_event *ev,
 
 void
 render_event(struct render *r, const struct relayfork_event *ev,
-	     const struct proc *proc)
+	     const struct proc *proc,
+	     const struct relayfork_attribution_info *where)
 {
 	if (r->json)
-		render_json(r, ev, proc);
+		render_json(r, ev, proc, where);
 	else
-		render_human(r, ev, proc);
+		render_human(r, ev, proc, where);
 }
 
 static const char *
