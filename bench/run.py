@@ -78,6 +78,22 @@ LISTENERS = [
     dict(key="forkwatch-default", label="forkwatch > /dev/null (threads hidden)",
          argv=["{examples}/forkwatch"],
          count="drops", output="devnull"),
+    # Attribution (-C): each pair differs by -C alone, at the fastest
+    # storm with all events; the -q row's summary says how many
+    # processes were read from /proc (the goal: none per event for
+    # processes already known).
+    dict(key="forkwatch-q-attr", label="forkwatch -q -e all -C",
+         argv=["{examples}/forkwatch", "-q", "-e", "all", "-C"],
+         count="drops", output="file", needs="--attribution",
+         scenarios=("peak-all",), attribution=True),
+    dict(key="forkwatch-json", label="forkwatch -e all --json > /dev/null",
+         argv=["{examples}/forkwatch", "-e", "all", "--json"],
+         count="drops", output="devnull", scenarios=("peak-all",)),
+    dict(key="forkwatch-json-attr",
+         label="forkwatch -e all --json -C > /dev/null",
+         argv=["{examples}/forkwatch", "-e", "all", "--json", "-C"],
+         count="drops", output="devnull", needs="--attribution",
+         scenarios=("peak-all",)),
     dict(key="forkstat", label="forkstat > /dev/null",
          argv=["forkstat", "-e", "all"],
          fork_argv=["forkstat", "-e", "fork"],
@@ -511,6 +527,12 @@ class Runner:
             r["received"] = r["cpu_s"] = None
         else:
             r["received"] = None
+        if lst.get("attribution"):
+            m = re.search(r"(\d+) processes read from /proc", out)
+            if not m:
+                raise RuntimeError(f"{p.argv[0]} printed no attribution "
+                                   f"counters: {out[-300:]!r}")
+            r["attr_reads"] = int(m.group(1))
         return r
 
 
@@ -608,6 +630,36 @@ def tracker_rows(runs):
             "µs per event (difference of the medians); paired by round: "
             f"{fmt_range(diffs, '{:+.2f}')}."]
     return rows, diffs
+
+
+# forkwatch with and without attribution (-C), paired by command line.
+ATTRIBUTION_PAIRS = [("forkwatch-q", "forkwatch-q-attr"),
+                     ("forkwatch-json", "forkwatch-json-attr")]
+
+
+def attribution_rows(runs):
+    """forkwatch's CPU per event with attribution on and off at the
+    fastest storm, and the /proc reads attribution made per event."""
+    rows = ["| forkwatch | CPU µs per event, without -C | with -C | × | "
+            "/proc reads per 1000 events |",
+            "|---|---:|---:|---:|---:|"]
+    ratios = {}
+    for off, on in ATTRIBUTION_PAIRS:
+        a, b = runs.get(off, []), runs.get(on, [])
+        if not a or not b:
+            continue
+        ma, mb = med([cpu_us(r) for r in a]), med([cpu_us(r) for r in b])
+        ratios[on] = mb / ma
+        reads = [1000.0 * r["attr_reads"] / r["expected"] for r in b
+                 if r.get("attr_reads") is not None]
+        rows.append(f"| {on} | "
+                    f"{fmt_range([cpu_us(r) for r in a], '{:.2f}')} | "
+                    f"{fmt_range([cpu_us(r) for r in b], '{:.2f}')} | "
+                    f"{mb / ma:.2f} | "
+                    f"{fmt_range(reads, '{:.2f}') if reads else '—'} |")
+    if not ratios:
+        return [], ratios
+    return rows, ratios
 
 
 # --- statistics and tables -------------------------------------------------
@@ -964,6 +1016,13 @@ def main():
         out.append("")
         out += tracker
         out.append("")
+    attr, _ = attribution_rows(results["scenarios"].get("peak-all", {}))
+    if attr:
+        out.append("### forkwatch's attribution (-C): CPU per event beside "
+                   "the fastest storm (all events)")
+        out.append("")
+        out += attr
+        out.append("")
     if results.get("make"):
         out.append("### jobacct around a parallel build")
         out.append("")
@@ -1083,6 +1142,11 @@ def targets(results):
                      f"(≤ 0.3): {verdict(d <= 0.3)}"
                      + ("" if d <= 0.3 else
                         f", by {d - 0.3:.2f} µs"))
+    # forkwatch's attribution (issue 13).
+    _, ratios = attribution_rows(sc.get("peak-all", {}))
+    for key, x in ratios.items():
+        lines.append(f"- forkwatch with attribution, {key}: CPU per event "
+                     f"× {x:.2f} without it (≤ 2): {verdict(x <= 2)}")
     mk = results.get("make")
     if mk and mk["bare"]:
         ratio_ = med(mk["jobacct"]) / med(mk["bare"])

@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,7 +141,8 @@ def test_help_and_version():
                 "--no-color", "--stats", "--stats-interval", "--quiet",
                 "--duration", "--count", "--buffer", "--check", "--help",
                 "--journal", "--metrics",
-                "--version"]:
+                "--version", "--attribution", "--cgroup", "--container",
+                "--unit"]:
         assert opt in r.stdout, opt
     r = run_forkwatch("--version")
     assert r.returncode == 0 and r.stdout.startswith("forkwatch ")
@@ -179,7 +181,15 @@ def test_bad_options_exit_2():
         ["--pid", "1", "--tree", "1"], ["--frobnicate"], ["-Z"],
         ["extra-argument"], ["-e"], ["--duration"], ["--metrics", ""],
         ["--metrics"],
+        ["--container", "abc"], ["--container", "xyz0"],
+        ["--container", "0" * 65], ["--container", ""], ["--cgroup", ""],
+        ["--cgroup", "system.slice"], ["--unit", ""], ["--unit", "a/b"],
+        ["--container"], ["--cgroup"], ["--unit"], ["-C", "x"],
     ]
+    # A cgroup v1 hierarchy's path on a hybrid host is not a v2 cgroup.
+    mount = cgroup2_mount()
+    if mount and mount != "/sys/fs/cgroup":
+        bad.append(["--cgroup", "/sys/fs/cgroup/systemd/x"])
     for args in bad:
         r = run_forkwatch(*args)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
@@ -193,7 +203,10 @@ def test_good_options_parse():
                  ["--no-color"], ["-S"], ["--stats-interval", "0.1"],
                  ["-q"], ["-n", "1000000"], ["-b", "64K"], ["-b", "16M"],
                  ["-u", "root"], ["-u", "0"], ["-c", "x*"], ["-p", "1"],
-                 ["-t", "1"]]:
+                 ["-t", "1"], ["-C"], ["--attribution", "-j"],
+                 ["--container", "0123abcd"], ["--container", "ABCD"],
+                 ["--unit", "ssh"], ["--unit", "session-1.scope"],
+                 ["--cgroup", "/"], ["--cgroup", "/system.slice/"]]:
         r = run_forkwatch("-d", "0.05", *args)
         assert r.returncode == 0, (args, r.stderr)
 
@@ -915,6 +928,237 @@ def test_stats_interval_floor():
         assert re.search(r"\*--stats-interval\* _SECONDS_\n(\t.*\n)*"
                          r"\t.*at least 0\.1\b", page), "forkwatch.1.scd"
 
+
+
+# --- attribution: cgroups, containers, units, PID namespaces ---------------
+
+def cgroup2_mount():
+    """Where the cgroup v2 hierarchy is mounted (on a hybrid host, beside
+    the v1 ones), or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[:1] == ["cgroup2"]:
+                return left.split()[4]
+    return None
+
+
+HOST_PIDNS = os.stat("/proc/self/ns/pid").st_ino
+
+
+class Cgroups:
+    """cgroups this test makes under its own directory relayfork-fwtest-PID
+    of the v2 hierarchy; on leaving (also on a failure) whatever runs in
+    them is killed and every one is removed."""
+
+    def __enter__(self):
+        self.mount = cgroup2_mount()
+        assert self.mount, "no cgroup v2 hierarchy is mounted"
+        self.base = os.path.join(self.mount, "relayfork-fwtest-%d" % ME)
+        self.made = []
+        self.make("")
+        return self
+
+    def make(self, rel):
+        """Make BASE/REL; return its directory and its path as
+        /proc/PID/cgroup shows it."""
+        path = os.path.normpath(os.path.join(self.base, rel))
+        os.mkdir(path)
+        self.made.append(path)
+        return path, "/" + os.path.relpath(path, self.mount)
+
+    def __exit__(self, *exc):
+        for path in reversed(self.made):
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    with open(os.path.join(path, "cgroup.procs")) as f:
+                        for pid in f.read().split():
+                            try:
+                                os.kill(int(pid), signal.SIGKILL)
+                            except ProcessLookupError:
+                                pass
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    # Killed processes leave a populated cgroup until
+                    # they are reaped.
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        return False
+
+
+def run_in(cgdir, cmd):
+    """Start sh -c CMD in the cgroup CGDIR: the child moves itself there
+    before it executes anything."""
+    def enter():
+        with open(os.path.join(cgdir, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    return subprocess.Popen(["sh", "-c", cmd], preexec_fn=enter)
+
+
+def wait_ready_in(w, cgdir):
+    """A filtered forkwatch shows nothing of the test's own probes:
+    probe from inside the cgroup it selects until one shows up."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = run_in(cgdir, "true")
+        probe.wait()
+        try:
+            w.wait_for(lambda l: str(probe.pid) in l, timeout=0.5)
+            return
+        except AssertionError:
+            pass
+    raise AssertionError("forkwatch never showed an event")
+
+
+def container_id(first):
+    """A random docker-like id (64 hex digits) starting with FIRST."""
+    return first + os.urandom(32).hex()[len(first):]
+
+
+def test_container_filter_and_fields():
+    cid, other = container_id("a"), container_id("b")
+    with Cgroups() as cg:
+        cdir, shown = cg.make("docker-%s.scope" % cid)
+        odir, _ = cg.make("docker-%s.scope" % other)
+        w = Watch("--json", "--container", cid[:12], ready=False)
+        try:
+            wait_ready_in(w, cdir)
+            inside = run_in(cdir, "sleep 0.1; exit 4")
+            beside = run_in(odir, "sleep 0.1; exit 5")
+            outside, _ = spawn("sleep 0.1; exit 6")
+            inside.wait()
+            beside.wait()
+            w.wait_for(lambda l: '"event":"exit"' in l and
+                       '"pid":%d,' % inside.pid in l)
+            w.settle()
+        finally:
+            w.stop()
+    objs = w.json_lines()
+    for o in objs:
+        assert o["container"] and o["container"]["id"] == cid, o
+    pids = {o["tgid"] for o in objs}
+    assert beside.pid not in pids and outside not in pids, pids
+    ex = first_event(objs, inside.pid, "exit")
+    assert ex["exit_code"] == 4
+    assert ex["container"] == {"runtime": "docker", "id": cid, "pod": None,
+                               "monitor": False}, ex
+    assert ex["cgroup"] == shown and ex["unit"] == "docker-%s.scope" % cid
+    assert ex["ns_pid"] == inside.pid and ex["pidns"] == HOST_PIDNS, ex
+    assert ex["cgroup_inherited"] is False
+    # The shell's child, sleep, was forked inside: its fork, exec and
+    # exit are the container's too.
+    sleeps = [o for o in objs if o["event"] == "fork" and
+              o["parent_tgid"] == inside.pid]
+    assert sleeps, objs
+    assert first_event(objs, sleeps[0]["pid"], "exec")["comm"] == "sleep"
+
+
+def test_container_column():
+    cid = container_id("c")
+    with Cgroups() as cg:
+        cdir, _ = cg.make("docker-%s.scope" % cid)
+        w = Watch("--container", cid[:4], ready=False)
+        try:
+            wait_ready_in(w, cdir)
+            p = run_in(cdir, "exit 3")
+            p.wait()
+            line = w.wait_for(lambda l: "exit 3" in l and
+                              " %d " % p.pid in l)
+        finally:
+            w.stop()
+    assert "docker:%s " % cid[:12] in line, line
+    assert cid[12:] not in line, line
+    assert "CONTAINER/UNIT" in w.lines[0], w.lines[0]
+
+
+def test_cgroup_subtree_filter():
+    with Cgroups() as cg:
+        adir, ashown = cg.make("a")
+        xdir, xshown = cg.make("a/x")
+        # A sibling whose name starts with the filter's: not below it.
+        abdir, _ = cg.make("ab")
+        # As /proc/PID/cgroup shows it, with a trailing slash; and as a
+        # file system path under the mount point.
+        for spelling in (ashown + "/", adir):
+            w = Watch("--json", "--cgroup", spelling, ready=False)
+            try:
+                wait_ready_in(w, xdir)
+                below = run_in(xdir, "exit 7")
+                sibling = run_in(abdir, "exit 8")
+                below.wait()
+                sibling.wait()
+                w.wait_for(lambda l: '"event":"exit"' in l and
+                           '"pid":%d,' % below.pid in l)
+                w.settle()
+            finally:
+                w.stop()
+            objs = w.json_lines()
+            assert sibling.pid not in {o["tgid"] for o in objs}, objs
+            ex = first_event(objs, below.pid, "exit")
+            assert ex["cgroup"] == xshown and ex["container"] is None, ex
+            for o in objs:
+                assert o["cgroup"].startswith(ashown + "/"), o
+
+
+def test_unit_filter():
+    unit = "relayfork-fwtest-%d.service" % ME
+    with Cgroups() as cg:
+        udir, shown = cg.make(unit)
+        odir, _ = cg.make("other-%d.service" % ME)
+        # Without its suffix, the name is a service's.
+        w = Watch("-C", "--unit", unit[:-len(".service")], ready=False)
+        try:
+            wait_ready_in(w, udir)
+            p = run_in(udir, "exit 9")
+            q = run_in(odir, "exit 10")
+            p.wait()
+            q.wait()
+            line = w.wait_for(lambda l: "exit 9" in l)
+            w.settle()
+        finally:
+            w.stop()
+    assert " %s " % unit in line, line
+    assert not [l for l in w.lines if "exit 10" in l], w.lines
+
+
+def test_pid_namespace():
+    if not shutil.which("unshare"):
+        return
+    w = Watch("--json", "-C")
+    try:
+        p = subprocess.Popen(["unshare", "--pid", "--fork", "sh", "-c",
+                              "sleep 0.2; exit 0"])
+        p.wait()
+        assert p.returncode == 0, "unshare --pid failed"
+        w.wait_for(lambda l: '"event":"exit"' in l and
+                   '"pid":%d,' % p.pid in l)
+        w.settle()
+    finally:
+        w.stop()
+    objs = w.json_lines()
+    child = [o for o in objs if o["event"] == "exec" and
+             o["ppid"] == p.pid and o["comm"] == "sh"]
+    assert child, objs
+    assert child[0]["ns_pid"] == 1, child[0]
+    assert child[0]["pidns"] not in (None, HOST_PIDNS), child[0]
+    # unshare itself stays in the test's namespace.
+    own = first_event(objs, p.pid, "exit")
+    assert own["ns_pid"] == p.pid and own["pidns"] == HOST_PIDNS, own
+
+
+def test_attribution_summary():
+    r = run_forkwatch("-q", "-C", "-j", "-d", "0.3")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.splitlines()[-1])
+    assert set(summary["attribution"]) == {"reads", "inherited", "evicted",
+                                           "processes", "cgroups"}
+    r = run_forkwatch("-q", "-j", "-d", "0.05")
+    assert "attribution" not in json.loads(r.stdout.splitlines()[-1])
 
 
 def main():

@@ -312,7 +312,9 @@ def test_json_covers_every_pid_the_job_logged():
         cpu = sum(p["utime_s"] + p["stime_s"] for p in procs)
         whole = summary["utime_s"] + summary["stime_s"]
         assert abs(cpu - whole) <= 0.01 * (len(procs) + 1), (cpu, whole)
-        assert all(p["run_s"] > 0 for p in procs), procs
+        # A subshell that forks and exits at once may not run for a
+        # measurable time; the job as a whole did.
+        assert sum(p["run_s"] for p in procs) > 0, procs
     else:
         assert summary["per_process_usage"] is False
         assert summary["missing"].startswith(NEED_TASKSTATS)

@@ -39,6 +39,8 @@ struct watch {
 	/* --tree: the job tracker follows the subtree (membership decided
 	 * at fork time, ids against pid reuse, /proc read after a loss). */
 	struct relayfork_tracker *tracker;
+	/* -C and its filters: where each process belongs. */
+	struct attribution attribution;
 	/* The last snapshot the table was made from: events it covers
 	 * changed nothing it does not show. */
 	struct relayfork_snapshot *snapshot;
@@ -263,10 +265,15 @@ static void
 handle(struct watch *w, const struct relayfork_event *ev)
 {
 	const struct proc *proc = NULL;
+	const struct relayfork_attribution_info *where = NULL;
 	bool process_end, shown, covered, in_tree = false;
 
 	if (w->tracker)
 		in_tree = tree_follow(w, ev);
+	/* Every event, shown or not: a loss empties the table, and forks,
+	 * execs and exits keep it true. */
+	if (w->attribution.table)
+		where = attribution_follow(&w->attribution, ev);
 	if (ev->type == RELAYFORK_EVENT_LOST) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
@@ -283,7 +290,8 @@ handle(struct watch *w, const struct relayfork_event *ev)
 	covered = w->snapshot && relayfork_snapshot_covers(w->snapshot, ev) == 1;
 	process_end = ev->type == RELAYFORK_EVENT_EXIT &&
 		      (ev->flags & RELAYFORK_EVENT_F_PROCESS_END);
-	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, in_tree);
+	shown = selection_shows(&w->cfg.show, ev) && pid_filter(w, ev, in_tree) &&
+		attribution_matches(&w->attribution, where);
 	if (w->need_procs) {
 		if (!covered)
 			procs_update(w->procs, ev);
@@ -293,13 +301,12 @@ handle(struct watch *w, const struct relayfork_event *ev)
 	if (shown && !w->done) {
 		stats_count(&w->stats, ev);
 		stats_count(&w->interval, ev);
-		/* No attribution in forkwatch yet: NULL, no groups. */
 		if (w->metrics)
-			metrics_count(w->metrics, ev, NULL);
+			metrics_count(w->metrics, ev, where);
 		if (w->journal)
-			journal_send_event(w, ev, proc, NULL);
+			journal_send_event(w, ev, proc, where);
 		else if (!w->cfg.quiet)
-			render_event(&w->render, ev, proc);
+			render_event(&w->render, ev, proc, where);
 		w->shown++;
 		if (w->cfg.count && w->shown >= w->cfg.count)
 			w->done = true;
@@ -379,6 +386,11 @@ setup(struct watch *w)
 			RELAYFORK_EVENTS_UID;
 	if (w->cfg.tree)
 		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXIT;
+	/* The attribution table reads processes at fork and exec and
+	 * forgets them at exit. */
+	if (w->cfg.attribution)
+		mask |= RELAYFORK_EVENTS_FORK | RELAYFORK_EVENTS_EXEC |
+			RELAYFORK_EVENTS_EXIT;
 
 	r = relayfork_monitor_new(0, &w->monitor);
 	if (r == 0)
@@ -407,6 +419,8 @@ setup(struct watch *w)
 		return 1;
 	if (r == 0 && w->cfg.tree)
 		r = relayfork_tracker_new(0, &w->tracker);
+	if (r == 0 && w->cfg.attribution)
+		r = attribution_setup(&w->attribution, &w->cfg);
 	if (r == 0)
 		r = relayfork_monitor_start(w->monitor);
 	/* After subscribing, so that no process falls between the
@@ -459,7 +473,8 @@ watch_loop(struct watch *w, int sfd, int duration_fd, int stats_fd)
 			bool tick = read(stats_fd, &ticks, sizeof(ticks)) > 0;
 
 			if (tick && w->cfg.stats) {
-				stats_print(&w->interval, w->procs, stdout,
+				stats_print(&w->interval, w->procs,
+					    w->attribution.table, stdout,
 					    w->cfg.json, now_ns(), false);
 				stats_init(&w->interval, now_ns());
 				w->out_error = stream_error(stdout);
@@ -542,11 +557,14 @@ main(int argc, char **argv)
 		procs_free(w.procs);
 		relayfork_tracker_free(w.tracker);
 		free_outputs(&w);
-		return 1;
+		attribution_free(&w.attribution);
+		/* A status from setup (a bad --cgroup is a usage error). */
+		return r > 0 ? r : 1;
 	}
 
 	w.render = (struct render){ .out = stdout, .json = w.cfg.json,
-				    .color = w.cfg.color };
+				    .color = w.cfg.color,
+				    .attribution = w.cfg.attribution };
 	stats_init(&w.stats, now_ns());
 	stats_init(&w.interval, now_ns());
 	duration_fd = make_timer(w.cfg.duration, false);
@@ -556,7 +574,8 @@ main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "forkwatch: %s\n", relayfork_strerror(r));
 	if (w.cfg.stats && !w.out_error)
-		stats_print(&w.stats, w.procs, stdout, w.cfg.json, now_ns(), true);
+		stats_print(&w.stats, w.procs, w.attribution.table, stdout,
+			    w.cfg.json, now_ns(), true);
 	if (w.journal_error)
 		fprintf(stderr, "forkwatch: writing to the journal: %s\n",
 			strerror(-w.journal_error));
@@ -572,6 +591,7 @@ main(int argc, char **argv)
 	stats_free(&w.interval);
 	relayfork_tracker_free(w.tracker);
 	free_outputs(&w);
+	attribution_free(&w.attribution);
 	if (duration_fd >= 0)
 		close(duration_fd);
 	if (stats_fd >= 0)

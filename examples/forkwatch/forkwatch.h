@@ -28,6 +28,11 @@ struct config {
 	bool have_uid;
 	uid_t uid;		/* --uid */
 	const char *comm;	/* --comm pattern */
+	/* Attribution (attribution.c): -C, or any of its filters. */
+	bool attribution;
+	const char *cgroup;	/* --cgroup, as given; NULL for none */
+	char container[65];	/* --container id prefix, lower case */
+	char unit[256];		/* --unit, with its suffix */
 	bool stats;
 	double stats_interval;	/* seconds, 0 for none */
 	bool quiet;
@@ -58,6 +63,12 @@ int parse_count(const char *s, uint64_t *ret);
 int parse_pid(const char *s, pid_t *ret);
 /* A user name or number; uses the user database for names. */
 int parse_user(const char *s, uid_t *ret);
+/* --container: 4 to 64 hex digits, lower-cased into buf (65 bytes). */
+int parse_container_id(const char *s, char *buf, size_t size);
+/* --unit: a unit name; one without .service or .scope gets .service. */
+int parse_unit(const char *s, char *buf, size_t size);
+/* --cgroup: an absolute path (checked further in attribution.c). */
+int parse_cgroup(const char *s);
 
 /* The events a selection needs from the library. */
 uint32_t selection_mask(const struct selection *sel);
@@ -108,11 +119,45 @@ void procs_resync_begin(struct procs *p);
 void procs_resync_add(struct procs *p, const struct relayfork_event *ev);
 void procs_resync_end(struct procs *p);
 
+/* attribution.c: where each process belongs, from the library's
+ * attribution table (-C, --cgroup, --container, --unit). */
+struct attribution {
+	struct relayfork_attribution *table;
+	/* --cgroup as /proc/PID/cgroup shows it, without a trailing '/'
+	 * ("" for the root). */
+	bool have_cgroup;
+	char cgroup[RELAYFORK_CGROUP_PATH_MAX];
+	const char *container;	/* --container, NULL for none */
+	const char *unit;	/* --unit, NULL for none */
+	struct relayfork_attribution_info info;	/* the last answer */
+};
+
+/* 0, -errno, or an exit status after a message (a bad --cgroup: 2). */
+int attribution_setup(struct attribution *a, const struct config *cfg);
+void attribution_free(struct attribution *a);
+/* Follow an event (every event, shown or not, LOST included); where
+ * its process belongs, or NULL when that cannot be known. */
+const struct relayfork_attribution_info *
+attribution_follow(struct attribution *a, const struct relayfork_event *ev);
+/* The filters; true when none is given. */
+bool attribution_matches(const struct attribution *a,
+			 const struct relayfork_attribution_info *info);
+void attribution_print_header(FILE *out);
+void attribution_print_column(FILE *out,
+			      const struct relayfork_attribution_info *info);
+/* The JSON fields, each with its leading comma. */
+void attribution_print_json(FILE *out,
+			    const struct relayfork_attribution_info *info);
+/* The counters, a line or (json) a field of the summary object. */
+void attribution_print_summary(struct relayfork_attribution *t, FILE *out,
+			       bool json);
+
 /* render.c: one event, human or JSON (escaped with text.h). */
 struct render {
 	FILE *out;
 	bool json;
 	bool color;
+	bool attribution;	/* the column and the JSON fields */
 	bool header_done;
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed per batch, to show
 	 * the kernel's monotonic timestamps as wall-clock time. */
@@ -122,12 +167,15 @@ struct render {
 /* Refresh the wall-clock offset (once per batch). */
 void render_sync_clock(struct render *r);
 
+/* @where: attribution_follow()'s answer (used with r->attribution). */
 void render_event(struct render *r, const struct relayfork_event *ev,
-		  const struct proc *proc);
+		  const struct proc *proc,
+		  const struct relayfork_attribution_info *where);
 void render_lost(struct render *r, const struct relayfork_event *ev);
 /* The human line without its time and newline, to @out. */
 void render_line(struct render *r, FILE *out, const struct relayfork_event *ev,
-		 const struct proc *proc);
+		 const struct proc *proc,
+		 const struct relayfork_attribution_info *where);
 void render_lost_line(FILE *out, const struct relayfork_event *ev);
 /* The parent a line shows (0 when unknown). */
 pid_t render_ppid(const struct relayfork_event *ev, const struct proc *proc);
@@ -201,7 +249,9 @@ struct stats {
 void stats_init(struct stats *s, uint64_t now_ns);
 void stats_free(struct stats *s);
 void stats_count(struct stats *s, const struct relayfork_event *ev);
-void stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
+/* @attribution: its counters are printed too; NULL for none. */
+void stats_print(struct stats *s, struct procs *procs,
+		 struct relayfork_attribution *attribution, FILE *out, bool json,
 		 uint64_t now_ns, bool final);
 
 /* check.c: --check.  Returns the exit status. */

@@ -210,7 +210,7 @@ journal_event(struct journal *j, const struct relayfork_event *ev,
 	pid_t ppid = render_ppid(ev, proc);
 
 	entry_begin(j);
-	render_line(&j->render, field(j, "MESSAGE"), ev, proc);
+	render_line(&j->render, field(j, "MESSAGE"), ev, proc, info);
 	fprintf(field(j, "PRIORITY"), "%d", event_priority(ev));
 	fputs("forkwatch", field(j, "SYSLOG_IDENTIFIER"));
 	fputs(relayfork_event_type_name((int)ev->type),

@@ -155,6 +155,63 @@ parse_user(const char *s, uid_t *ret)
 	return 0;
 }
 
+/*
+ * Shorter prefixes match many containers at once, and "a" or "0" would
+ * match a sixteenth of them: docker takes any unique prefix, but an
+ * event filter cannot ask which are unique, so it wants a few digits.
+ */
+#define CONTAINER_PREFIX_MIN 4
+
+int
+parse_container_id(const char *s, char *buf, size_t size)
+{
+	size_t len = strlen(s), i;
+
+	if (len < CONTAINER_PREFIX_MIN || len > 64 || len >= size)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -EINVAL;
+		buf[i] = c;
+	}
+	buf[len] = '\0';
+	return 0;
+}
+
+static bool
+has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* As systemctl does: a name that is not a service's or a scope's is
+ * taken for a service's ("sshd" is sshd.service).  Only services and
+ * scopes hold processes. */
+int
+parse_unit(const char *s, char *buf, size_t size)
+{
+	size_t len = strlen(s);
+	bool bare = !has_suffix(s, len, ".service") &&
+		    !has_suffix(s, len, ".scope");
+
+	if (len == 0 || strchr(s, '/') || len + (bare ? 8 : 0) >= size)
+		return -EINVAL;
+	snprintf(buf, size, "%s%s", s, bare ? ".service" : "");
+	return 0;
+}
+
+int
+parse_cgroup(const char *s)
+{
+	return s[0] == '/' ? 0 : -EINVAL;
+}
+
 /* Thread-level: the fork of a thread, an exit that ends no process (a
  * thread's, or a main thread's that left before the others). */
 static bool
@@ -203,8 +260,16 @@ options_usage(FILE *out)
 	      "                         through forks as they happen\n"
 	      "  -u, --uid USER         processes of that user (name or number)\n"
 	      "  -c, --comm PATTERN     processes whose name matches (shell pattern)\n"
+	      "      --cgroup PATH      processes in that cgroup or below it (as in\n"
+	      "                         /proc/PID/cgroup, or under the cgroup2 mount)\n"
+	      "      --container ID     processes of containers whose id starts with ID\n"
+	      "                         (at least 4 hex digits)\n"
+	      "      --unit NAME        processes of that systemd unit (a service or a\n"
+	      "                         scope; NAME without a suffix is NAME.service)\n"
 	      "Output:\n"
 	      "  -j, --json             one JSON object per line\n"
+	      "  -C, --attribution      show each process's container or unit, cgroup\n"
+	      "                         and PID namespace (implied by the three above)\n"
 	      "      --no-color         no colours, even on a terminal\n"
 	      "  -S, --stats            print a summary at exit\n"
 	      "      --stats-interval SECONDS\n"
@@ -234,6 +299,9 @@ enum {
 	OPT_CHECK,
 	OPT_JOURNAL,
 	OPT_METRICS,
+	OPT_CGROUP,
+	OPT_CONTAINER,
+	OPT_UNIT,
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -260,7 +328,11 @@ options_parse(int argc, char **argv, struct config *cfg)
 		{ "tree", required_argument, NULL, 't' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "comm", required_argument, NULL, 'c' },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
+		{ "unit", required_argument, NULL, OPT_UNIT },
 		{ "json", no_argument, NULL, 'j' },
+		{ "attribution", no_argument, NULL, 'C' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
@@ -284,7 +356,7 @@ options_parse(int argc, char **argv, struct config *cfg)
 	 * command lines in one process). */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":e:p:t:u:c:jSqd:n:b:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":e:p:t:u:c:jCSqd:n:b:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -312,8 +384,33 @@ options_parse(int argc, char **argv, struct config *cfg)
 				return usage_error("--comm takes a pattern");
 			cfg->comm = optarg;
 			break;
+		case OPT_CGROUP:
+			if (parse_cgroup(optarg) < 0)
+				return usage_error("--cgroup takes an absolute path "
+						   "such as /system.slice/foo.service, "
+						   "not '%s'", optarg);
+			cfg->cgroup = optarg;
+			cfg->attribution = true;
+			break;
+		case OPT_CONTAINER:
+			if (parse_container_id(optarg, cfg->container,
+					       sizeof(cfg->container)) < 0)
+				return usage_error("--container takes 4 to 64 hex "
+						   "digits of a container id, not "
+						   "'%s'", optarg);
+			cfg->attribution = true;
+			break;
+		case OPT_UNIT:
+			if (parse_unit(optarg, cfg->unit, sizeof(cfg->unit)) < 0)
+				return usage_error("--unit takes a unit name such as "
+						   "sshd.service, not '%s'", optarg);
+			cfg->attribution = true;
+			break;
 		case 'j':
 			cfg->json = true;
+			break;
+		case 'C':
+			cfg->attribution = true;
 			break;
 		case OPT_NO_COLOR:
 			no_color = true;

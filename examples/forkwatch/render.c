@@ -219,16 +219,19 @@ print_process(FILE *out, const struct relayfork_event *ev,
 static void
 print_header(struct render *r)
 {
-	fprintf(r->out, "%-15s %-8s %7s %7s %-6s %-10s %9s  %-26s %s\n", "TIME",
-		"EVENT", "PID", "PPID", "TYPE", "USER", "DURATION", "INFO",
-		"PROCESS");
+	fprintf(r->out, "%-15s %-8s %7s %7s %-6s %-10s %9s  %-26s ", "TIME",
+		"EVENT", "PID", "PPID", "TYPE", "USER", "DURATION", "INFO");
+	if (r->attribution)
+		attribution_print_header(r->out);
+	fputs("PROCESS\n", r->out);
 	r->header_done = true;
 }
 
 /* The columns after TIME: the line, and the journal's MESSAGE. */
 void
 render_line(struct render *r, FILE *out, const struct relayfork_event *ev,
-	    const struct proc *proc)
+	    const struct proc *proc,
+	    const struct relayfork_attribution_info *where)
 {
 	const char *name = relayfork_event_type_name((int)ev->type);
 	char info[64], user_buf[32], dur[16] = "";
@@ -261,12 +264,15 @@ render_line(struct render *r, FILE *out, const struct relayfork_event *ev,
 	width = text_escape(out, user, strlen(user));
 	fprintf(out, "%*s %9s  %-26s ", width < 10 ? (int)(10 - width) : 0,
 		"", dur, info);
+	if (r->attribution)
+		attribution_print_column(out, where);
 	print_process(out, ev, proc);
 }
 
 static void
 render_human(struct render *r, const struct relayfork_event *ev,
-	     const struct proc *proc)
+	     const struct proc *proc,
+	     const struct relayfork_attribution_info *where)
 {
 	struct timespec wall = wall_time(r, ev->timestamp_ns);
 	char time_buf[16];
@@ -277,7 +283,7 @@ render_human(struct render *r, const struct relayfork_event *ev,
 	localtime_r(&wall.tv_sec, &tm);
 	strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
 	fprintf(r->out, "%s.%06ld ", time_buf, wall.tv_nsec / 1000);
-	render_line(r, r->out, ev, proc);
+	render_line(r, r->out, ev, proc, where);
 	fputc('\n', r->out);
 }
 
@@ -312,7 +318,8 @@ json_common(struct render *r, const struct relayfork_event *ev)
 
 static void
 render_json(struct render *r, const struct relayfork_event *ev,
-	    const struct proc *proc)
+	    const struct proc *proc,
+	    const struct relayfork_attribution_info *where)
 {
 	FILE *out = r->out;
 	bool thread = ev->flags & RELAYFORK_EVENT_F_THREAD;
@@ -344,6 +351,8 @@ render_json(struct render *r, const struct relayfork_event *ev,
 	if (ev->type == RELAYFORK_EVENT_EXIT)
 		fprintf(out, ",\"process_end\":%s",
 			process_end(ev) ? "true" : "false");
+	if (r->attribution)
+		attribution_print_json(out, where);
 
 	switch (ev->type) {
 	case RELAYFORK_EVENT_FORK:
@@ -401,12 +410,13 @@ render_json(struct render *r, const struct relayfork_event *ev,
 
 void
 render_event(struct render *r, const struct relayfork_event *ev,
-	     const struct proc *proc)
+	     const struct proc *proc,
+	     const struct relayfork_attribution_info *where)
 {
 	if (r->json)
-		render_json(r, ev, proc);
+		render_json(r, ev, proc, where);
 	else
-		render_human(r, ev, proc);
+		render_human(r, ev, proc, where);
 }
 
 const char *

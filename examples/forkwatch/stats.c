@@ -104,7 +104,8 @@ by_forks(const void *a, const void *b)
 }
 
 void
-stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
+stats_print(struct stats *s, struct procs *procs,
+	    struct relayfork_attribution *attribution, FILE *out, bool json,
 	    uint64_t now_ns, bool final)
 {
 	double secs = (double)(now_ns - s->start_ns) / 1e9;
@@ -154,7 +155,10 @@ stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
 			}
 			fputc('}', out);
 		}
-		fputs("]}\n", out);
+		fputc(']', out);
+		if (attribution)
+			attribution_print_summary(attribution, out, true);
+		fputs("}\n", out);
 		return;
 	}
 
@@ -185,4 +189,6 @@ stats_print(struct stats *s, struct procs *procs, FILE *out, bool json,
 			fputc('\n', out);
 		}
 	}
+	if (attribution)
+		attribution_print_summary(attribution, out, false);
 }

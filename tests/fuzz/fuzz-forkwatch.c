@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	double secs;
 	size_t bytes, i;
 	pid_t pid;
+	char id[65], unit[256];
 	int argc = 1, r;
 
 	if (!copy)
@@ -55,6 +56,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(bytes > 0);
 	if (parse_pid(copy, &pid) == 0)
 		assert(pid > 0);
+	if (parse_container_id(copy, id, sizeof(id)) == 0) {
+		/* What is compared with the runtimes' ids: lower-case hex. */
+		assert(strlen(id) >= 4 && strlen(id) <= 64);
+		assert(strspn(id, "0123456789abcdef") == strlen(id));
+	}
+	if (parse_unit(copy, unit, sizeof(unit)) == 0) {
+		size_t n = strlen(unit);
+
+		assert(!strchr(unit, '/'));
+		assert((n > 8 && strcmp(unit + n - 8, ".service") == 0) ||
+		       (n > 6 && strcmp(unit + n - 6, ".scope") == 0));
+	}
 
 	/* A whole command line; --uid is left out (it asks NSS). */
 	argv[0] = "forkwatch";
