@@ -216,6 +216,47 @@ def check_entries():
            added, len(many)))
 
 
+def check_container_fields():
+    """With attribution (-C), an event of a process in a container's
+    cgroup carries its cgroup, runtime, id and unit; the cgroups are the
+    ones test-forkwatch.py makes and removes."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "fwtest", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "test-forkwatch.py"))
+    fwtest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fwtest)
+    if not fwtest.cgroup2_mount():
+        print("no cgroup v2 hierarchy: container fields not checked")
+        return
+    cid = "c0ffee" + "0123456789abcdef" * 3 + "0123456789"
+    with fwtest.Cgroups() as cg:
+        cgdir, cgpath = cg.make("docker-%s.scope" % cid)
+        watch = subprocess.Popen([FORKWATCH, "--journal", "--container",
+                                  cid[:12]], preexec_fn=die_with_parent)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                probe = fwtest.run_in(cgdir, "exit 4")
+                probe.wait()
+                try:
+                    e = wait_for_entry(lambda e: True, timeout=1,
+                                       RELAYFORK_PID=str(probe.pid),
+                                       RELAYFORK_EVENT="exit")[0]
+                    break
+                except AssertionError:
+                    if time.monotonic() > deadline:
+                        raise
+        finally:
+            watch.terminate()
+            watch.wait()
+    assert e["RELAYFORK_CGROUP"] == cgpath, e
+    assert e["RELAYFORK_CONTAINER_ID"] == cid, e
+    assert e["RELAYFORK_CONTAINER_RUNTIME"] == "docker", e
+    assert e["RELAYFORK_UNIT"] == "docker-%s.scope" % cid, e
+    assert e["RELAYFORK_EXIT_CODE"] == "4" and e["PRIORITY"] == "4", e
+
+
 def inside():
     """In the mount namespace unshare made: the journal's directories are
     this namespace's tmpfs, and go with it."""
@@ -239,6 +280,7 @@ def inside():
             assert time.monotonic() < deadline, "no journal socket"
             time.sleep(0.05)
         check_entries()
+        check_container_fields()
     finally:
         if journald:
             journald.kill()
