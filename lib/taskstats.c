@@ -219,11 +219,15 @@ static int
 resolve_family(struct relayfork_taskstats *ts)
 {
 	unsigned char buf[TS_SLOT] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
 	int64_t deadline;
 	int r;
 
+	/* The name's attribute is padded to 4 bytes, and libmnl 1.0.4
+	 * does not zero the padding: the kernel would get stack bytes. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = ++ts->seq;
@@ -303,11 +307,16 @@ read_possible_cpus(char *mask, size_t size)
 }
 
 static void
-put_cpumask_request(struct relayfork_taskstats *ts, void *buf, uint16_t attr,
-		    uint16_t flags)
+put_cpumask_request(struct relayfork_taskstats *ts, void *buf, size_t size,
+		    uint16_t attr, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
+
+	/* libmnl 1.0.4 leaves an attribute's alignment padding as it
+	 * finds it: without this the kernel gets stack bytes. */
+	memset(buf, 0, size);
+	nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = ts->family;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -374,7 +383,8 @@ register_listener(struct relayfork_taskstats *ts)
 	int64_t deadline;
 	int r;
 
-	put_cpumask_request(ts, buf, KTS_CMD_ATTR_REGISTER_CPUMASK, NLM_F_ACK);
+	put_cpumask_request(ts, buf, sizeof(buf),
+			    KTS_CMD_ATTR_REGISTER_CPUMASK, NLM_F_ACK);
 	r = send_request(ts->fd, (struct nlmsghdr *)buf);
 	if (r < 0)
 		return r;
@@ -431,7 +441,8 @@ deregister_listener(struct relayfork_taskstats *ts)
 	/* No acknowledgement asked: nothing to wait for.  Without this
 	 * the kernel would send to our port id until a send failed, and
 	 * another socket may get that id meanwhile. */
-	put_cpumask_request(ts, buf, KTS_CMD_ATTR_DEREGISTER_CPUMASK, 0);
+	put_cpumask_request(ts, buf, sizeof(buf),
+			    KTS_CMD_ATTR_DEREGISTER_CPUMASK, 0);
 	(void)send_request(ts->fd, (struct nlmsghdr *)buf);
 }
 

@@ -175,6 +175,71 @@ read_cpu(int fd)
 	return ns;
 }
 
+/*
+ * The children whose CPU time and status are checked run this binary
+ * again in the role "burn" (as tests/test-exits.c does): under valgrind
+ * they then run natively, so their CPU time is their own work, not
+ * valgrind's exit checks, and their status is not valgrind's verdict on
+ * memory they inherited.
+ */
+static const char *self;
+
+static void *
+thread_burn(void *arg)
+{
+	burn(50);
+	return arg;
+}
+
+/* The role: with threads 0, burn 50 ms and exit 3; else burn 50 ms in
+ * each of 8 threads and exit 0.  Reports the CPU time through fd. */
+static int
+role_burn(int fd, int threads)
+{
+	pthread_t t[8];
+	unsigned int i;
+
+	if (threads == 0) {
+		prctl(PR_SET_NAME, "rf-tk-single");
+		burn(50);
+		report_cpu(fd);
+		return 3;
+	}
+	prctl(PR_SET_NAME, "rf-tk-threads");
+	for (i = 0; i < 8; i++)
+		if (pthread_create(&t[i], NULL, thread_burn, NULL) != 0)
+			return 100;
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	report_cpu(fd);
+	return 0;
+}
+
+/* Start the role; *ret_cpu_fd reads its report. */
+static pid_t
+spawn_burn(int threads, int *ret_cpu_fd)
+{
+	char fd[16], n[16];
+	int pipefd[2];
+	pid_t child;
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	child = fork_tied();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* The write end stays open across exec. */
+		int w = dup(pipefd[1]);
+
+		snprintf(fd, sizeof(fd), "%d", w);
+		snprintf(n, sizeof(n), "%d", threads);
+		execl(self, self, "burn", fd, n, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*ret_cpu_fd = pipefd[0];
+	return child;
+}
+
 /* A child burns 50 ms and exits with status 3. */
 static void
 test_single_child(void **state)
@@ -183,20 +248,11 @@ test_single_child(void **state)
 	const struct relayfork_usage *u;
 	struct uslog log = { 0 };
 	uint64_t cpu, now = (uint64_t)time(NULL);
-	int pipefd[2], status;
+	int cpu_fd, status;
 	pid_t child;
 
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	child = fork_tied();
-	assert_true(child >= 0);
-	if (child == 0) {
-		prctl(PR_SET_NAME, "rf-tk-single");
-		burn(50);
-		report_cpu(pipefd[1]);
-		_exit(3);
-	}
-	close(pipefd[1]);
-	cpu = read_cpu(pipefd[0]);
+	child = spawn_burn(0, &cpu_fd);
+	cpu = read_cpu(cpu_fd);
 	status = wait_child(child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 	{
@@ -244,13 +300,6 @@ test_single_child(void **state)
 	relayfork_taskstats_free(ts);
 }
 
-static void *
-thread_burn(void *arg)
-{
-	burn(50);
-	return arg;
-}
-
 /* Eight threads burn 50 ms each: eight records and the leader's. */
 static void
 test_threads(void **state)
@@ -259,29 +308,14 @@ test_threads(void **state)
 	const struct relayfork_usage *leader;
 	struct uslog log = { 0 };
 	uint64_t cpu, sum = 0, ticked = 0, lives = 0, aggregates;
-	int pipefd[2], status;
+	int cpu_fd, status;
 	size_t i, threads = 0;
 	pid_t child;
 
 	aggregates = relayfork_taskstats_get_counter(
 		ts, RELAYFORK_TASKSTATS_AGGREGATES);
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	child = fork_tied();
-	assert_true(child >= 0);
-	if (child == 0) {
-		pthread_t t[8];
-
-		prctl(PR_SET_NAME, "rf-tk-threads");
-		for (i = 0; i < 8; i++)
-			if (pthread_create(&t[i], NULL, thread_burn, NULL) != 0)
-				_exit(100);
-		for (i = 0; i < 8; i++)
-			pthread_join(t[i], NULL);
-		report_cpu(pipefd[1]);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	cpu = read_cpu(pipefd[0]);
+	child = spawn_burn(8, &cpu_fd);
+	cpu = read_cpu(cpu_fd);
 	leader = uslog_wait(ts, &log, child);
 	status = wait_child(child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -794,8 +828,6 @@ new_with_hidden_proc(int clone_flags)
 	_exit(-r);
 }
 
-static const char *self;
-
 static void
 check_hidden_proc(int clone_flags, int expected_errno)
 {
@@ -1006,6 +1038,8 @@ main(int argc, char **argv)
 	 * child hid. */
 	if (argc == 3 && strcmp(argv[1], "hidden-proc") == 0)
 		_exit(new_with_hidden_proc(atoi(argv[2])));
+	if (argc == 4 && strcmp(argv[1], "burn") == 0)
+		_exit(role_burn(atoi(argv[2]), atoi(argv[3])));
 	self = argv[0];
 
 	r = relayfork_taskstats_new(0, &ts);
