@@ -55,6 +55,17 @@ usage_merge(struct relayfork_member_usage *sum,
 	sum->records += u->records;
 }
 
+static void
+take_comm(char comm[16], const char *exit_comm)
+{
+	size_t n = strnlen(exit_comm, 15);
+
+	if (n == 0)
+		return;
+	memcpy(comm, exit_comm, n);
+	memset(comm + n, 0, 16 - n);
+}
+
 static struct held_usage *
 held_find(struct relayfork_tracker *t, pid_t tgid)
 {
@@ -92,6 +103,8 @@ hold(struct relayfork_tracker *t, pid_t tgid, const struct relayfork_usage *u)
 	}
 	usage_from_record(&h->usage, u);
 	h->last_pid = u->pid;
+	if (u->pid == tgid)
+		take_comm(h->comm, u->comm);
 }
 
 static int
@@ -112,6 +125,10 @@ take(struct relayfork_tracker *t, const struct relayfork_usage *u)
 	if (s) {
 		usage_from_record(&s->rec.usage, u);
 		s->last_record_pid = u->pid;
+		/* The name at exit: /proc may have been too late to say
+		 * what a short-lived process executed. */
+		if (u->pid == tgid)
+			take_comm(s->rec.comm, u->comm);
 		return 1;
 	}
 	/* The parent at exit: a member whose child's fork is still
@@ -149,6 +166,8 @@ tracker_usage_joined(struct relayfork_tracker *t, struct slot *s)
 		return;
 	usage_merge(&s->rec.usage, &h->usage);
 	s->last_record_pid = h->last_pid;
+	if (h->comm[0])
+		memcpy(s->rec.comm, h->comm, sizeof(s->rec.comm));
 	/* Keep the ring dense: the last entry takes its place. */
 	*h = t->held[--t->held_len];
 	if (t->held_next > t->held_len)

@@ -37,6 +37,7 @@ struct slot {
 struct held_usage {
 	pid_t tgid;
 	pid_t last_pid;
+	char comm[16];		/* the main thread's at exit, or "" */
 	struct relayfork_member_usage usage;
 };
 

@@ -903,7 +903,8 @@ struct relayfork_member {
 	int32_t status;
 	/** Threads it had, its main thread included. */
 	uint32_t threads;
-	/** Its name, NUL-terminated (after exec, the new program's). */
+	/** Its name, NUL-terminated (after exec, the new program's; with
+	 * taskstats, its name at exit). */
 	char comm[16];
 	struct relayfork_member_usage usage;
 	unsigned char reserved[64];
