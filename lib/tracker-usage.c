@@ -37,9 +37,9 @@ usage_from_record(struct relayfork_member_usage *sum,
 	sum->records++;
 }
 
-static void
-usage_merge(struct relayfork_member_usage *sum,
-	    const struct relayfork_member_usage *u)
+void
+tracker_usage_add(struct relayfork_member_usage *sum,
+		  const struct relayfork_member_usage *u)
 {
 	sum->utime_us += u->utime_us;
 	sum->stime_us += u->stime_us;
@@ -164,7 +164,7 @@ tracker_usage_joined(struct relayfork_tracker *t, struct slot *s)
 	h = held_find(t, s->rec.pid);
 	if (!h)
 		return;
-	usage_merge(&s->rec.usage, &h->usage);
+	tracker_usage_add(&s->rec.usage, &h->usage);
 	s->last_record_pid = h->last_pid;
 	if (h->comm[0])
 		memcpy(s->rec.comm, h->comm, sizeof(s->rec.comm));

@@ -172,24 +172,6 @@ emit_empty(struct relayfork_tracker *t)
 		    t->lossy ? RELAYFORK_TRACKER_F_LOSSY : 0, NULL);
 }
 
-static void
-usage_add(struct relayfork_member_usage *sum,
-	  const struct relayfork_member_usage *u)
-{
-	sum->utime_us += u->utime_us;
-	sum->stime_us += u->stime_us;
-	sum->run_ns += u->run_ns;
-	sum->minflt += u->minflt;
-	sum->majflt += u->majflt;
-	if (u->hiwater_rss_kb > sum->hiwater_rss_kb)
-		sum->hiwater_rss_kb = u->hiwater_rss_kb;
-	sum->read_chars += u->read_chars;
-	sum->write_chars += u->write_chars;
-	sum->read_bytes += u->read_bytes;
-	sum->write_bytes += u->write_bytes;
-	sum->records += u->records;
-}
-
 /* A member ends: its final record goes out, and the job may be empty. */
 static bool
 end(struct relayfork_tracker *t, struct slot *s, uint64_t end_ns, int32_t status,
@@ -214,7 +196,7 @@ end(struct relayfork_tracker *t, struct slot *s, uint64_t end_ns, int32_t status
 	t->totals.live--;
 	if (known && status != 0)
 		t->totals.failed++;
-	usage_add(&t->totals.usage, &s->rec.usage);
+	tracker_usage_add(&t->totals.usage, &s->rec.usage);
 	if (s->rec.flags & RELAYFORK_MEMBER_F_USAGE)
 		t->ended_with_usage++;
 	ok = emit(t, RELAYFORK_TRACKER_ENDED, 0, &s->rec);

@@ -79,5 +79,8 @@ void tracker_usage_joined(struct relayfork_tracker *t, struct slot *s);
 void tracker_usage_settle(struct relayfork_tracker *t, struct slot *s,
 			  pid_t last_task);
 void tracker_usage_free(struct relayfork_tracker *t);
+/* sum += u (the memory peak is the larger of the two). */
+void tracker_usage_add(struct relayfork_member_usage *sum,
+		       const struct relayfork_member_usage *u);
 
 #endif
