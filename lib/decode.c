@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "netlink-frame.h"
 #include "decode.h"
 #include "kernel-abi.h"
 
@@ -124,27 +125,17 @@ decode_next(struct decode_cursor *cursor, struct relayfork_event *event,
 	size_t left, payload;
 
 	memset(info, 0, sizeof(*info));
-	if (cursor->offset >= cursor->len)
+	switch (nl_frame_next(cursor->buf, cursor->len, &cursor->offset, &nlh,
+			      &msg, &left)) {
+	case NL_FRAME_OK:
+		break;
+	case NL_FRAME_END:
 		return DECODE_END;
-
-	msg = cursor->buf + cursor->offset;
-	left = cursor->len - cursor->offset;
-	if (left < KCN_NLMSG_HDRLEN) {
-		cursor->offset = cursor->len;
+	case NL_FRAME_TRUNCATED:
 		return DECODE_TRUNCATED;
+	default:
+		return DECODE_BAD_LENGTH;
 	}
-
-	/* Datagrams carry no alignment promise for us: copy, never cast. */
-	memcpy(&nlh, msg, sizeof(nlh));
-	if (nlh.nlmsg_len < KCN_NLMSG_HDRLEN || nlh.nlmsg_len > left) {
-		/* The length lies; nothing after it can be located. */
-		cursor->offset = cursor->len;
-		return nlh.nlmsg_len > left ? DECODE_TRUNCATED
-					    : DECODE_BAD_LENGTH;
-	}
-	cursor->offset += NLMSG_ALIGN(nlh.nlmsg_len) < left
-				  ? NLMSG_ALIGN(nlh.nlmsg_len)
-				  : left;
 	info->seq = nlh.nlmsg_seq;
 
 	switch (nlh.nlmsg_type) {

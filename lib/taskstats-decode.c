@@ -2,6 +2,7 @@
 #include <linux/netlink.h>
 #include <string.h>
 
+#include "netlink-frame.h"
 #include "taskstats-abi.h"
 #include "taskstats-decode.h"
 
@@ -244,26 +245,17 @@ ts_decode_next(struct ts_cursor *cursor, uint16_t family,
 	uint8_t cmd;
 
 	memset(info, 0, sizeof(*info));
-	if (cursor->offset >= cursor->len)
+	switch (nl_frame_next(cursor->buf, cursor->len, &cursor->offset, &nlh,
+			      &msg, &left)) {
+	case NL_FRAME_OK:
+		break;
+	case NL_FRAME_END:
 		return TS_DECODE_END;
-
-	msg = cursor->buf + cursor->offset;
-	left = cursor->len - cursor->offset;
-	if (left < KTS_NLMSG_HDRLEN) {
-		cursor->offset = cursor->len;
+	case NL_FRAME_TRUNCATED:
 		return TS_DECODE_TRUNCATED;
+	default:
+		return TS_DECODE_BAD_LENGTH;
 	}
-	/* Datagrams carry no alignment promise for us: copy, never cast. */
-	memcpy(&nlh, msg, sizeof(nlh));
-	if (nlh.nlmsg_len < KTS_NLMSG_HDRLEN || nlh.nlmsg_len > left) {
-		/* The length lies; nothing after it can be located. */
-		cursor->offset = cursor->len;
-		return nlh.nlmsg_len > left ? TS_DECODE_TRUNCATED
-					    : TS_DECODE_BAD_LENGTH;
-	}
-	cursor->offset += NLMSG_ALIGN(nlh.nlmsg_len) < left
-				  ? NLMSG_ALIGN(nlh.nlmsg_len)
-				  : left;
 	info->seq = nlh.nlmsg_seq;
 
 	switch (nlh.nlmsg_type) {
