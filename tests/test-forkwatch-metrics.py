@@ -74,16 +74,21 @@ def test_rewrites_count_what_happened(d):
                               "--stats-interval", "0.2"],
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
-    files = []      # the distinct files seen, parsed
+    files = []      # the distinct contents seen, parsed
     last = None
+    # The file is rewritten every interval, with the same text when
+    # nothing happened: a rewrite is a new file (inode and mtime).
+    versions = set()
 
     def look():
         nonlocal last
         try:
             with open(path) as f:
+                st = os.fstat(f.fileno())
                 text = f.read()
         except FileNotFoundError:
             return
+        versions.add((st.st_ino, st.st_mtime_ns))
         # Written whole and renamed: never half a file.
         samples = parse(text)
         if text != last:
@@ -119,9 +124,9 @@ def test_rewrites_count_what_happened(d):
         for _ in range(3):
             assert spawn("exit 0") == 0
         # Read while it is rewritten, for a few rewrites.
-        n = len(files)
+        n = len(versions)
         deadline = time.monotonic() + 10
-        while len(files) < n + 3:
+        while len(versions) < n + 3:
             assert time.monotonic() < deadline, "no rewrites"
             look()
             time.sleep(0.01)
