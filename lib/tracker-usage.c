@@ -9,7 +9,11 @@
  * report that counts it).  A record may also be read before the fork
  * of its process was handled: one whose parent is a member is held
  * until the process joins.  Every other record (the rest of the
- * system's exits) is dropped.
+ * system's exits) is dropped.  So that records rarely come before their
+ * forks, the drain at an exit stops at the exiting task's own record:
+ * the records after it are of tasks that exited later, whose forks may
+ * still wait on the monitor's socket (a child and its parent both, when
+ * the child exits first: then its parent is not a member yet).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -141,15 +145,18 @@ take(struct relayfork_tracker *t, const struct relayfork_usage *u)
 }
 
 int
-tracker_usage_drain(struct relayfork_tracker *t)
+tracker_usage_drain(struct relayfork_tracker *t, pid_t until)
 {
 	struct relayfork_usage u;
 	int r, taken = 0;
 
 	if (!t->taskstats)
 		return 0;
-	while ((r = relayfork_taskstats_receive(t->taskstats, &u)) > 0)
+	while ((r = relayfork_taskstats_receive(t->taskstats, &u)) > 0) {
 		taken += take(t, &u);
+		if (until > 0 && u.type == RELAYFORK_USAGE_TASK && u.pid == until)
+			break;
+	}
 	return r < 0 ? r : taken;
 }
 
@@ -206,5 +213,5 @@ RELAYFORK_EXPORT int
 relayfork_tracker_drain_usage(struct relayfork_tracker *t)
 {
 	return_if_fail(t, -EINVAL);
-	return tracker_usage_drain(t);
+	return tracker_usage_drain(t, 0);
 }

@@ -261,8 +261,10 @@ on_exit_event(struct relayfork_tracker *t, const struct relayfork_event *ev)
 	    !(ev->flags & RELAYFORK_EVENT_F_PROCESS_END))
 		return 0;
 	/* The kernel queued the last task's usage record before this
-	 * event: take it (and anything before it) now. */
-	tracker_usage_drain(t);
+	 * event: take it (and anything before it, no more) now, unless
+	 * an earlier drain did. */
+	if (s->last_record_pid != ev->pid)
+		tracker_usage_drain(t, ev->pid);
 	s = tracker_find(t, ev->tgid);
 	if (!s)
 		return 0;

@@ -71,8 +71,9 @@ struct relayfork_tracker {
 
 struct slot *tracker_find(struct relayfork_tracker *t, pid_t pid);
 
-/* Read every record waiting in the taskstats source. */
-int tracker_usage_drain(struct relayfork_tracker *t);
+/* Read the records waiting in the taskstats source: every one, or up
+ * to and with task until's own when until > 0. */
+int tracker_usage_drain(struct relayfork_tracker *t, pid_t until);
 /* s joined: take what was held for it. */
 void tracker_usage_joined(struct relayfork_tracker *t, struct slot *s);
 /* s ends with last_task's exit (0: not known): flag whole figures. */

@@ -353,6 +353,76 @@ test_usage_of_make(void **state)
 	check_usage_of_make(false);
 }
 
+/*
+ * A member's record that the program read before the member's exit was
+ * handled (it drains the source when readable).  At that exit the
+ * tracker has nothing to wait for; if it read on, it would take the
+ * records of processes whose forks are still queued (here a child that
+ * ends before its parent, neither yet a member) and drop them.  The
+ * whole job runs before the tracker sees its events, so the order is
+ * the kernel's, not the timing's.
+ */
+static void
+test_usage_read_before_the_exit(void **state)
+{
+	char dir[] = "/tmp/relayfork-early-XXXXXX", fifo[64], script[256];
+	struct relayfork_tracker_totals totals;
+	struct job j;
+	pid_t pid;
+	size_t i;
+	int64_t deadline;
+	int r, fd;
+
+	job_start(&j, FORKS_EXITS, 8 << 20);
+	r = relayfork_taskstats_new(0, &j.ts);
+	if (r == -EPERM || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT) {
+		job_free(&j);
+		skip(); /* taskstats needs CAP_NET_ADMIN in the initial namespaces */
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(relayfork_tracker_set_taskstats(j.t, j.ts), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/go", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(script, sizeof(script),
+		 "sh -c true; read x < %s; sh -c 'sh -c true; true'", fifo);
+	pid = spawn_sh(&j, script);
+
+	/* The first child's record, read before any event is handled:
+	 * held, as its parent is a member. */
+	deadline = now_ms() + 10000;
+	for (r = 0; r < 1; r = relayfork_tracker_drain_usage(j.t)) {
+		struct pollfd pfd = { .fd = relayfork_taskstats_get_fd(j.ts),
+				      .events = POLLIN };
+
+		assert_true(r >= 0);
+		assert_true(now_ms() < deadline);
+		poll(&pfd, 1, 100);
+	}
+	/* The rest of the job, all of it queued before it is followed. */
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\n", 1), 1);
+	close(fd);
+	assert_int_equal(wait_child(pid), 0);
+	assert_true(follow(&j, 10000));
+
+	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
+	assert_int_equal(totals.ended, 4);
+	assert_int_equal(totals.usage_lost, 0);
+	for (i = 0; i < j.n; i++)
+		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED) {
+			print_message("member %d: records %llu\n",
+				      (int)j.ev[i].member.pid,
+				      (unsigned long long)j.ev[i].member.usage.records);
+			assert_true(j.ev[i].member.flags & RELAYFORK_MEMBER_F_USAGE);
+		}
+	assert_int_equal(totals.usage_complete, 1);
+	assert_int_equal(unlink(fifo), 0);
+	assert_int_equal(rmdir(dir), 0);
+	job_free(&j);
+}
+
 static void
 test_make(void **state)
 {
@@ -631,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_main_thread_leaves_first),
 		cmocka_unit_test(test_make),
 		cmocka_unit_test(test_usage_of_make),
+		cmocka_unit_test(test_usage_read_before_the_exit),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_pid_reuse_across_a_loss),
 		cmocka_unit_test_teardown(test_loss_during_storm, stop_storm),

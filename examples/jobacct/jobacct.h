@@ -57,7 +57,8 @@ struct usage_source;
 int usage_open(struct relayfork_tracker *t, struct usage_source **ret);
 /* The descriptor to poll for POLLIN, or -1 when there is none. */
 int usage_get_fd(const struct usage_source *u);
-/* Take what is waiting and hand it to the tracker; 0 or -errno. */
+/* Take what is waiting and hand it to the tracker: 1 when anything was
+ * read, 0 when nothing, or -errno. */
 int usage_dispatch(struct usage_source *u, struct relayfork_tracker *t);
 /* NULL when per-process figures come; otherwise why not, for people. */
 const char *usage_missing(const struct usage_source *u);

@@ -83,9 +83,21 @@ usage_get_fd(const struct usage_source *u)
 int
 usage_dispatch(struct usage_source *u, struct relayfork_tracker *t)
 {
-	int r = u->ts ? relayfork_tracker_drain_usage(t) : 0;
+	uint64_t before;
+	int r;
 
-	return r < 0 ? r : 0;
+	if (!u->ts)
+		return 0;
+	/* Anything read counts for coalescing, other processes' records
+	 * too: each one was a wake-up's worth. */
+	before = relayfork_taskstats_get_counter(u->ts, RELAYFORK_TASKSTATS_RECEIVED) +
+		 relayfork_taskstats_get_counter(u->ts, RELAYFORK_TASKSTATS_AGGREGATES);
+	r = relayfork_tracker_drain_usage(t);
+	if (r < 0)
+		return r;
+	return relayfork_taskstats_get_counter(u->ts, RELAYFORK_TASKSTATS_RECEIVED) +
+		       relayfork_taskstats_get_counter(u->ts, RELAYFORK_TASKSTATS_AGGREGATES) >
+	       before;
 }
 
 const char *

@@ -1042,14 +1042,19 @@ int relayfork_tracker_get_member(struct relayfork_tracker *tracker, pid_t pid,
  * process's member record (CPU times, run time, faults, I/O; the memory
  * peak is the largest reported).  The kernel queues a task's record
  * before its EXIT event, so at the exit that ends a member the tracker
- * drains @ts first; the member's final record then carries
+ * reads @ts up to that task's record, and no further (later records may
+ * be of processes whose forks it has not handled yet); the member's
+ * final record then carries
  * RELAYFORK_MEMBER_F_USAGE when the task that ended it sent the last
  * record summed and no record was lost meanwhile.  Records of every
  * other process on the machine come too: call
  * relayfork_tracker_drain_usage() whenever @ts's descriptor is readable,
- * so that they do not fill its buffer.  A record read before its
- * process's fork was handled (the two sockets are read in any order) is
- * held, up to 256 processes, when its parent is a member.
+ * so that they do not fill its buffer, and when both descriptors are
+ * readable, handle the monitor's events first.  A record read before its
+ * process's fork was handled is held, up to 256 processes, when its
+ * parent is a member; one whose parent has not joined yet either (a
+ * child that ends before its parent, both forked since the monitor was
+ * last read) is lost to the tracker.
  *
  * @ts stays the caller's: free it after the tracker, or after setting
  * NULL here.
