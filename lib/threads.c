@@ -15,6 +15,7 @@ threads_init(struct threads *t)
 {
 	pidmap_init(&t->tids);
 	pidmap_init(&t->groups);
+	pidmap_init(&t->status);
 	t->all_leader_exits = true;
 	t->since_ns = 0;
 }
@@ -24,6 +25,7 @@ threads_free(struct threads *t)
 {
 	pidmap_free(&t->tids);
 	pidmap_free(&t->groups);
+	pidmap_free(&t->status);
 }
 
 void
@@ -31,6 +33,7 @@ threads_clear(struct threads *t)
 {
 	pidmap_clear(&t->tids);
 	pidmap_clear(&t->groups);
+	pidmap_clear(&t->status);
 	t->since_ns = 0;
 }
 
@@ -46,6 +49,34 @@ group_put(struct threads *t, pid_t tgid, uint32_t value)
 	/* Out of memory: the process is taken to end with its main
 	 * thread, which is what a table-less reader would think. */
 	(void)pidmap_put(&t->groups, tgid, value);
+}
+
+static void
+group_remove(struct threads *t, pid_t tgid)
+{
+	pidmap_remove(&t->groups, tgid, NULL);
+	if (pidmap_count(&t->status) > 0)
+		pidmap_remove(&t->status, tgid, NULL);
+}
+
+/* A task of tgid's process exited and the process is not over yet:
+ * keep a failed status for the exit that will end it. */
+static void
+note_status(struct threads *t, pid_t tgid, const struct relayfork_event *ev)
+{
+	if (ev->u.exit.status != 0)
+		(void)pidmap_put(&t->status, tgid, (uint32_t)ev->u.exit.status);
+}
+
+/* The exit that ends tgid's process: the process's status on it. */
+static void
+take_status(struct threads *t, pid_t tgid, struct relayfork_event *ev)
+{
+	uint32_t status;
+
+	if (pidmap_count(&t->status) > 0 &&
+	    pidmap_remove(&t->status, tgid, &status) && ev->u.exit.status == 0)
+		ev->u.exit.status = (int32_t)status;
 }
 
 int
@@ -112,7 +143,7 @@ on_thread_fork(struct threads *t, const struct relayfork_event *ev)
 
 		g = group_drop_thread(t, stale);
 		if (g && (*g & GROUP_COUNT) == 0)
-			pidmap_remove(&t->groups, stale, NULL);
+			group_remove(t, stale);
 	}
 	if (pidmap_put(&t->tids, ev->pid, (uint32_t)ev->tgid) < 0)
 		return;
@@ -125,8 +156,8 @@ on_process_fork(struct threads *t, const struct relayfork_event *ev)
 {
 	/* A process that ended with its main thread's exit unseen left
 	 * its entry; the pid is in use again. */
-	if (pidmap_count(&t->groups) > 0)
-		pidmap_remove(&t->groups, ev->pid, NULL);
+	if (pidmap_count(&t->groups) > 0 || pidmap_count(&t->status) > 0)
+		group_remove(t, ev->pid);
 }
 
 static void
@@ -139,15 +170,21 @@ on_thread_exit(struct threads *t, struct relayfork_event *ev, bool older)
 	if (older || !pidmap_remove(&t->tids, ev->pid, &tgid))
 		return;
 	g = group_drop_thread(t, (pid_t)tgid);
-	if (!g || (*g & GROUP_COUNT) > 0)
+	if (!g)
 		return;
-	if (*g & GROUP_LEADER_GONE) {
+	if ((*g & GROUP_COUNT) > 0) {
+		note_status(t, (pid_t)tgid, ev);
+	} else if (*g & GROUP_LEADER_GONE) {
 		ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		take_status(t, (pid_t)tgid, ev);
 		pidmap_remove(&t->groups, (pid_t)tgid, NULL);
 	} else if (!t->all_leader_exits && ev->u.exit.status != 0) {
 		ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		take_status(t, (pid_t)tgid, ev);
 		*g = GROUP_ENDED;
 	} else {
+		/* The main thread's exit, still to come, ends it. */
+		note_status(t, (pid_t)tgid, ev);
 		pidmap_remove(&t->groups, (pid_t)tgid, NULL);
 	}
 }
@@ -164,6 +201,7 @@ on_leader_exit(struct threads *t, struct relayfork_event *ev, bool older)
 			pidmap_remove(&t->groups, ev->tgid, NULL);
 		if (!ended)
 			ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		take_status(t, ev->tgid, ev);
 		return;
 	}
 	if (older) {
@@ -173,6 +211,7 @@ on_leader_exit(struct threads *t, struct relayfork_event *ev, bool older)
 			ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
 		return;
 	}
+	note_status(t, ev->tgid, ev);
 	*g |= GROUP_LEADER_GONE;
 }
 
@@ -183,6 +222,8 @@ on_exec(struct threads *t, const struct relayfork_event *ev)
 {
 	if (pidmap_remove(&t->groups, ev->tgid, NULL))
 		pidmap_remove_value(&t->tids, (uint32_t)ev->tgid);
+	if (pidmap_count(&t->status) > 0)
+		pidmap_remove(&t->status, ev->tgid, NULL);
 }
 
 void

@@ -20,6 +20,16 @@
  * when it is the last and exits with a non-zero status (only a group
  * exit makes a thread's status non-zero), and the main thread's own
  * failed exit, if it comes later, is no longer the end.
+ *
+ * The kernel sends a task's exit event at the very end of its exit, after
+ * it has woken pthread_join(): a thread that was joined can be reported
+ * after its main thread's exit(5), and be the last of the process.  Its
+ * own status is 0, not the process's.  The process's wait status is the
+ * group exit's, which every task that was still running reports (the
+ * leader's, when there was none), so the exit that ends a process with
+ * status 0 carries the last non-zero status one of its tasks reported
+ * instead.  (Only a thread's raw exit(2) with a code can make that
+ * wrong.)
  */
 #pragma once
 
@@ -34,6 +44,9 @@ struct threads {
 	struct pidmap tids;
 	/* A process with live threads: their number and GROUP_* flags. */
 	struct pidmap groups;
+	/* Such a process one of whose tasks exited with a non-zero wait
+	 * status: the last such status. */
+	struct pidmap status;
 	/* Every exit of a main thread is seen (else only failed ones). */
 	bool all_leader_exits;
 	/* The table was read from /proc at this CLOCK_MONOTONIC time;

@@ -25,9 +25,9 @@ fork_of(pid_t pid, pid_t tgid, pid_t parent)
 	return ev;
 }
 
-/* Observe an exit; returns whether it ended its process. */
-static bool
-exits(struct threads *t, pid_t pid, pid_t tgid, int status)
+/* Observe an exit; the event as the table leaves it. */
+static struct relayfork_event
+exit_event(struct threads *t, pid_t pid, pid_t tgid, int status)
 {
 	struct relayfork_event ev = { .type = RELAYFORK_EVENT_EXIT, .pid = pid,
 				      .tgid = tgid };
@@ -35,7 +35,14 @@ exits(struct threads *t, pid_t pid, pid_t tgid, int status)
 	ev.u.exit.status = status;
 	ev.timestamp_ns = clock_ns++;
 	threads_observe(t, &ev);
-	return ev.flags & RELAYFORK_EVENT_F_PROCESS_END;
+	return ev;
+}
+
+/* Observe an exit; returns whether it ended its process. */
+static bool
+exits(struct threads *t, pid_t pid, pid_t tgid, int status)
+{
+	return exit_event(t, pid, tgid, status).flags & RELAYFORK_EVENT_F_PROCESS_END;
 }
 
 static void
@@ -108,6 +115,63 @@ test_main_thread_leaves_first(void **state)
 	/* Its pid reused by a single-threaded process. */
 	forks(&t, 100, 100);
 	assert_true(exits(&t, 100, 100, 0));
+	threads_free(&t);
+}
+
+/*
+ * The kernel sends a task's exit event after pthread_join() has returned
+ * for it: a joined thread can be reported after its main thread's
+ * exit(5), and a main thread that left with pthread_exit() after the
+ * thread whose exit(7) ended the process.  The end carries the
+ * process's status either way.
+ */
+static void
+test_exits_reported_out_of_order(void **state)
+{
+	struct relayfork_event ev;
+	struct threads t;
+
+	threads_init(&t);
+	forks(&t, 100, 100);
+	forks(&t, 101, 100);
+	assert_false(exits(&t, 100, 100, 0x500));
+	ev = exit_event(&t, 101, 100, 0);
+	assert_true(ev.flags & RELAYFORK_EVENT_F_PROCESS_END);
+	assert_int_equal(ev.u.exit.status, 0x500);
+
+	forks(&t, 200, 200);
+	forks(&t, 201, 200);
+	assert_false(exits(&t, 201, 200, 0x700));
+	ev = exit_event(&t, 200, 200, 0);
+	assert_true(ev.flags & RELAYFORK_EVENT_F_PROCESS_END);
+	assert_int_equal(ev.u.exit.status, 0x700);
+
+	/* Killed: every task says so, the end too. */
+	forks(&t, 300, 300);
+	forks(&t, 301, 300);
+	assert_false(exits(&t, 300, 300, 9));
+	ev = exit_event(&t, 301, 300, 9);
+	assert_true(ev.flags & RELAYFORK_EVENT_F_PROCESS_END);
+	assert_int_equal(ev.u.exit.status, 9);
+
+	/* A pool that ends with 0 ends its process with 0. */
+	forks(&t, 400, 400);
+	forks(&t, 401, 400);
+	assert_false(exits(&t, 401, 400, 0));
+	ev = exit_event(&t, 400, 400, 0);
+	assert_true(ev.flags & RELAYFORK_EVENT_F_PROCESS_END);
+	assert_int_equal(ev.u.exit.status, 0);
+
+	/* Nothing is left behind. */
+	assert_int_equal(pidmap_count(&t.groups), 0);
+	assert_int_equal(pidmap_count(&t.status), 0);
+	assert_int_equal(pidmap_count(&t.tids), 0);
+	/* A pid that comes back starts clean. */
+	forks(&t, 500, 500);
+	forks(&t, 501, 500);
+	assert_false(exits(&t, 501, 500, 0x300));
+	forks(&t, 500, 500); /* its main thread's exit was lost */
+	assert_int_equal(pidmap_count(&t.status), 0);
 	threads_free(&t);
 }
 
@@ -227,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_single_threaded),
 		cmocka_unit_test(test_threads_exit_first),
 		cmocka_unit_test(test_main_thread_leaves_first),
+		cmocka_unit_test(test_exits_reported_out_of_order),
 		cmocka_unit_test(test_failures_only),
 		cmocka_unit_test(test_exec_from_a_thread),
 		cmocka_unit_test(test_lost_exit_then_reuse),

