@@ -95,6 +95,19 @@ def spawn(argv):
     return p.pid, p.returncode
 
 
+def spawn_held(argv):
+    """Run argv, a shell that first reads a line, and let it go on only
+    once forkwatch has journalled its exec with its command line: that
+    is read from /proc while the process lives, and a process that ends
+    at once may be gone first (under ASan forkwatch is that slow)."""
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE)
+    wait_for_entry(lambda e: "RELAYFORK_COMMAND" in e,
+                   RELAYFORK_PID=str(p.pid), RELAYFORK_EVENT="exec")
+    p.stdin.close()
+    p.wait()
+    return p.pid, p.returncode
+
+
 def entry_of(entries, pid, event):
     found = [e for e in entries if e.get("RELAYFORK_PID") == str(pid) and
              e.get("RELAYFORK_EVENT") == event]
@@ -127,13 +140,13 @@ def check_entries():
             except AssertionError:
                 if time.monotonic() > deadline:
                     raise
-        fail, status = spawn(["sh", "-c", "exit 3"])
+        fail, status = spawn_held(["sh", "-c", "read x; exit 3"])
         assert status == 3
         ok, _ = spawn(["sh", "-c", "exit 0"])
         killed, status = spawn(["sh", "-c", "kill -9 $$"])
         assert status == -9
         # A command line with an escape and a newline in it.
-        odd, _ = spawn(["sh", "-c", "exit 5", "x\x1b[2Jy\nz"])
+        odd, _ = spawn_held(["sh", "-c", "read x; exit 5", "x\x1b[2Jy\nz"])
         wait_for_entry(lambda e: True, RELAYFORK_PID=str(odd),
                        RELAYFORK_EVENT="exit")
         # Many more, for the size of an entry.
@@ -161,13 +174,13 @@ def check_entries():
     assert e["RELAYFORK_UID"] == str(os.getuid()), e
     assert e["RELAYFORK_STATUS"] == str(3 << 8), e
     assert e["RELAYFORK_PROCESS_END"] == "1", e
-    assert e["RELAYFORK_COMMAND"] == "sh -c exit 3", e
+    assert e["RELAYFORK_COMMAND"] == "sh -c read x; exit 3", e
     assert "RELAYFORK_SIGNAL" not in e, e
     # MESSAGE is the human line without its time.
     fields = e["MESSAGE"].split()
     assert fields[:3] == ["exit", str(fail), str(me)], e["MESSAGE"]
     assert "exit 3" in e["MESSAGE"] and \
-        e["MESSAGE"].endswith("sh -c exit 3"), e["MESSAGE"]
+        e["MESSAGE"].endswith("sh -c read x; exit 3"), e["MESSAGE"]
     # Without attribution, none of its fields.
     for name in ("RELAYFORK_CGROUP", "RELAYFORK_CONTAINER_ID",
                  "RELAYFORK_CONTAINER_RUNTIME", "RELAYFORK_UNIT"):
@@ -178,7 +191,8 @@ def check_entries():
     assert f["RELAYFORK_PPID"] == str(me), f
     assert "RELAYFORK_EXIT_CODE" not in f, f
     x = entry_of(entries, fail, "exec")
-    assert x["PRIORITY"] == "6" and x["RELAYFORK_COMMAND"] == "sh -c exit 3", x
+    assert x["PRIORITY"] == "6" and \
+        x["RELAYFORK_COMMAND"] == "sh -c read x; exit 3", x
 
     e = entry_of(entries, ok, "exit")
     assert e["RELAYFORK_EXIT_CODE"] == "0" and e["PRIORITY"] == "6", e
@@ -193,7 +207,8 @@ def check_entries():
     # Escaped as the human output is: no escape or newline reaches a
     # terminal through journalctl, and the field stays text.
     e = entry_of(entries, odd, "exit")
-    assert e["RELAYFORK_COMMAND"] == "sh -c exit 5 x\\x1b[2Jy\\x0az", e
+    assert e["RELAYFORK_COMMAND"] == \
+        "sh -c read x; exit 5 x\\x1b[2Jy\\x0az", e
     assert "\x1b" not in e["MESSAGE"] and "\n" not in e["MESSAGE"], e
     assert e["MESSAGE"].endswith("x\\x1b[2Jy\\x0az"), e
 
