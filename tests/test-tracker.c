@@ -256,6 +256,23 @@ test_main_thread_leaves_first(void **state)
 }
 
 /* A parallel build: every recipe's shell is a member that ended with 0. */
+/* A job whose tracker takes usage from taskstats; skips the test where
+ * taskstats cannot be had. */
+static void
+job_start_with_usage(struct job *j)
+{
+	int r;
+
+	job_start(j, FORKS_EXITS, 8 << 20);
+	r = relayfork_taskstats_new(0, &j->ts);
+	if (r == -EPERM || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT) {
+		job_free(j);
+		skip(); /* taskstats needs CAP_NET_ADMIN in the initial namespaces */
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(relayfork_tracker_set_taskstats(j->t, j->ts), 0);
+}
+
 /*
  * Usage from taskstats: every member of a make -j4 job ends with whole
  * figures, and their CPU time adds up to what getrusage(2) says the
@@ -277,18 +294,11 @@ check_usage_of_make(bool program_drains)
 	FILE *f;
 	pid_t pid;
 	size_t i;
-	int r, status;
+	int status;
 
 	if (access("/usr/bin/make", X_OK) != 0)
 		skip();
-	job_start(&j, FORKS_EXITS, 8 << 20);
-	r = relayfork_taskstats_new(0, &j.ts);
-	if (r == -EPERM || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT) {
-		job_free(&j);
-		skip(); /* taskstats needs CAP_NET_ADMIN in the initial namespaces */
-	}
-	assert_int_equal(r, 0);
-	assert_int_equal(relayfork_tracker_set_taskstats(j.t, j.ts), 0);
+	job_start_with_usage(&j);
 	j.drain_usage = program_drains;
 
 	assert_non_null(mkdtemp(dir));
@@ -387,14 +397,7 @@ test_usage_read_before_the_exit(void **state)
 	int64_t deadline;
 	int r, fd;
 
-	job_start(&j, FORKS_EXITS, 8 << 20);
-	r = relayfork_taskstats_new(0, &j.ts);
-	if (r == -EPERM || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT) {
-		job_free(&j);
-		skip(); /* taskstats needs CAP_NET_ADMIN in the initial namespaces */
-	}
-	assert_int_equal(r, 0);
-	assert_int_equal(relayfork_tracker_set_taskstats(j.t, j.ts), 0);
+	job_start_with_usage(&j);
 	assert_non_null(mkdtemp(dir));
 	snprintf(fifo, sizeof(early_fifo), "%s/go", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
