@@ -14,18 +14,17 @@
 #define MEMINFO_VARS 9
 
 int
-socket_open(int *ret_fd)
+socket_open_netlink(int type, int protocol, int *ret_fd)
 {
 	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
 	int fd, one = 1;
 
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    KCN_NETLINK_CONNECTOR);
+	fd = socket(AF_NETLINK, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
 	if (fd < 0)
 		return -errno;
 	/* An overflow would set the socket's error: POLLERR, which event
 	 * loops such as libuv take for a dead descriptor.  The drop
-	 * counter says the same without it (lost.c).  Kernels without the
+	 * counter says the same without it (lost.c, taskstats.c).  Kernels without the
 	 * option (before 2.6.30) report ENOBUFS, which is handled too. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	/* Port id 0 asks the kernel to pick one: it is not our pid, and a
@@ -38,6 +37,12 @@ socket_open(int *ret_fd)
 	}
 	*ret_fd = fd;
 	return 0;
+}
+
+int
+socket_open(int *ret_fd)
+{
+	return socket_open_netlink(SOCK_DGRAM, KCN_NETLINK_CONNECTOR, ret_fd);
 }
 
 static int

@@ -27,7 +27,10 @@ struct socket_batch {
 		__attribute__((aligned(8)));
 };
 
-/* A close-on-exec, non-blocking socket with its own port id. */
+/* A close-on-exec, non-blocking netlink socket with its own port id,
+ * whose overflows are counted, not raised (NETLINK_NO_ENOBUFS). */
+int socket_open_netlink(int type, int protocol, int *ret_fd);
+/* Such a socket of the proc connector. */
 int socket_open(int *ret_fd);
 int socket_join(int fd);
 int socket_leave(int fd);

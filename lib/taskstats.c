@@ -446,29 +446,6 @@ deregister_listener(struct relayfork_taskstats *ts)
 	(void)send_request(ts->fd, (struct nlmsghdr *)buf);
 }
 
-static int
-open_socket(int *ret_fd)
-{
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
-	int fd, one = 1;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    NETLINK_GENERIC);
-	if (fd < 0)
-		return -errno;
-	/* Overflows are read from the drop counter, not raised as a
-	 * socket error (POLLERR), as on the monitor's socket. */
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
 RELAYFORK_EXPORT struct relayfork_taskstats *
 relayfork_taskstats_free(struct relayfork_taskstats *ts)
 {
@@ -517,7 +494,7 @@ relayfork_taskstats_new(unsigned int flags, struct relayfork_taskstats **ret_ts)
 		return -ENOMEM;
 	}
 	batch_init(ts->batch);
-	r = open_socket(&ts->fd);
+	r = socket_open_netlink(SOCK_RAW, NETLINK_GENERIC, &ts->fd);
 	if (r == 0)
 		r = resolve_family(ts);
 	if (r < 0)

@@ -197,10 +197,13 @@ on_leader_exit(struct threads *t, struct relayfork_event *ev, bool older)
 	if (!g || (*g & GROUP_COUNT) == 0) {
 		bool ended = g && (*g & GROUP_ENDED);
 
+		if (ended) {
+			group_remove(t, ev->tgid);
+			return;
+		}
 		if (g)
 			pidmap_remove(&t->groups, ev->tgid, NULL);
-		if (!ended)
-			ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
+		ev->flags |= RELAYFORK_EVENT_F_PROCESS_END;
 		take_status(t, ev->tgid, ev);
 		return;
 	}

@@ -26,19 +26,21 @@ static void
 usage_from_record(struct relayfork_member_usage *sum,
 		  const struct relayfork_usage *u)
 {
-	sum->utime_us += u->utime_us;
-	sum->stime_us += u->stime_us;
-	sum->run_ns += u->run_ns;
-	sum->minflt += u->minflt;
-	sum->majflt += u->majflt;
-	/* Every thread reports its process's peak; the largest is it. */
-	if (u->hiwater_rss_kb > sum->hiwater_rss_kb)
-		sum->hiwater_rss_kb = u->hiwater_rss_kb;
-	sum->read_chars += u->read_chars;
-	sum->write_chars += u->write_chars;
-	sum->read_bytes += u->read_bytes;
-	sum->write_bytes += u->write_bytes;
-	sum->records++;
+	const struct relayfork_member_usage one = {
+		.utime_us = u->utime_us,
+		.stime_us = u->stime_us,
+		.run_ns = u->run_ns,
+		.minflt = u->minflt,
+		.majflt = u->majflt,
+		.hiwater_rss_kb = u->hiwater_rss_kb,
+		.read_chars = u->read_chars,
+		.write_chars = u->write_chars,
+		.read_bytes = u->read_bytes,
+		.write_bytes = u->write_bytes,
+		.records = 1,
+	};
+
+	tracker_usage_add(sum, &one);
 }
 
 void
@@ -50,6 +52,7 @@ tracker_usage_add(struct relayfork_member_usage *sum,
 	sum->run_ns += u->run_ns;
 	sum->minflt += u->minflt;
 	sum->majflt += u->majflt;
+	/* Every thread reports its process's peak; the largest is it. */
 	if (u->hiwater_rss_kb > sum->hiwater_rss_kb)
 		sum->hiwater_rss_kb = u->hiwater_rss_kb;
 	sum->read_chars += u->read_chars;
