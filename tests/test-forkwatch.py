@@ -991,13 +991,31 @@ class Cgroups:
         return False
 
 
-def run_in(cgdir, cmd):
+def run_in(cgdir, cmd, stdin=None):
     """Start sh -c CMD in the cgroup CGDIR: the child moves itself there
     before it executes anything."""
     def enter():
         with open(os.path.join(cgdir, "cgroup.procs"), "w") as f:
             f.write(str(os.getpid()))
-    return subprocess.Popen(["sh", "-c", cmd], preexec_fn=enter)
+    return subprocess.Popen(["sh", "-c", cmd], preexec_fn=enter, stdin=stdin)
+
+
+def run_shown_in(w, cgdir, cmd, shown):
+    """Run sh -c 'read x; CMD' in the cgroup CGDIR and let it go on only
+    once forkwatch W has printed a line that shown(line, pid) accepts: a
+    filter by cgroup needs the process's cgroup, read from /proc while
+    it lives, and under ASan forkwatch can come too late for a process
+    that ends at once."""
+    p = run_in(cgdir, "read x; " + cmd, stdin=subprocess.PIPE)
+    w.wait_for(lambda l: shown(l, p.pid))
+    p.stdin.close()
+    p.wait()
+    return p
+
+
+def human_event(line, event, pid):
+    """A human line of this event of this pid."""
+    return line.split()[1:3] == [event, str(pid)]
 
 
 def wait_ready_in(w, cgdir):
@@ -1065,10 +1083,10 @@ def test_container_column():
         w = Watch("--container", cid[:4], ready=False)
         try:
             wait_ready_in(w, cdir)
-            p = run_in(cdir, "exit 3")
-            p.wait()
-            line = w.wait_for(lambda l: "exit 3" in l and
-                              " %d " % p.pid in l)
+            p = run_shown_in(w, cdir, "exit 3",
+                             lambda l, pid: human_event(l, "exec", pid))
+            line = w.wait_for(lambda l: human_event(l, "exit", p.pid))
+            assert "exit 3" in line, line
         finally:
             w.stop()
     assert "docker:%s " % cid[:12] in line, line
@@ -1088,9 +1106,11 @@ def test_cgroup_subtree_filter():
             w = Watch("--json", "--cgroup", spelling, ready=False)
             try:
                 wait_ready_in(w, xdir)
-                below = run_in(xdir, "exit 7")
                 sibling = run_in(abdir, "exit 8")
-                below.wait()
+                below = run_shown_in(
+                    w, xdir, "exit 7",
+                    lambda l, pid: '"event":"exec"' in l and
+                    '"pid":%d,' % pid in l)
                 sibling.wait()
                 w.wait_for(lambda l: '"event":"exit"' in l and
                            '"pid":%d,' % below.pid in l)
@@ -1114,11 +1134,12 @@ def test_unit_filter():
         w = Watch("-C", "--unit", unit[:-len(".service")], ready=False)
         try:
             wait_ready_in(w, udir)
-            p = run_in(udir, "exit 9")
             q = run_in(odir, "exit 10")
-            p.wait()
+            p = run_shown_in(w, udir, "exit 9",
+                             lambda l, pid: human_event(l, "exec", pid))
             q.wait()
-            line = w.wait_for(lambda l: "exit 9" in l)
+            line = w.wait_for(lambda l: human_event(l, "exit", p.pid))
+            assert "exit 9" in line, line
             w.settle()
         finally:
             w.stop()
